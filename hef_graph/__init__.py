@@ -1,0 +1,17 @@
+"""HEF-Graph: the Hybrid Empathetic Framework as a LangGraph agent graph."""
+
+from hef_graph.context import Context
+from hef_graph.errors import InvalidInput
+from hef_graph.graph import build_graph
+from hef_graph.labels import EMOTIONS
+from hef_graph.llm import load_llm
+from hef_graph.sem.model import EmotionClassifier
+from hef_graph.sem.protocol import EmotionModel
+from hef_graph.sem.resident import load_sem
+from hef_graph.sem.tool import SEMTool
+from hef_graph.state import HEFState, InputState
+
+__all__ = [
+    "EMOTIONS", "Context", "EmotionClassifier", "EmotionModel", "HEFState", "InputState", "InvalidInput",
+    "SEMTool", "build_graph", "load_llm", "load_sem",
+]  # fmt: skip

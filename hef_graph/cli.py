@@ -1,0 +1,166 @@
+"""The ``hef`` command line: respond, graph, train-sem and eval-sem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="HEF-Graph: empathetic replies from an LLM plus a small emotion model.",
+)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2 (no traceback)."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def root() -> None:
+    """HEF-Graph: empathetic replies from an LLM plus a small emotion model."""
+
+
+DataDir = Annotated[
+    Path | None, typer.Option(help="Folder with empathetic_dialogues/ and reccon/ (default: ../shared/data).")
+]
+
+
+@app.command("train-sem")
+def train_sem_command(
+    output_dir: Annotated[Path, typer.Option(help="Where checkpoints and the final model/ go.")] = Path("runs/sem"),
+    data_dir: DataDir = None,
+    epochs: Annotated[int, typer.Option(help="Epochs per member.")] = 4,
+    members: Annotated[int, typer.Option(help="Ensemble members (seeds seed, seed+1, ...).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 13,
+    device: Annotated[str | None, typer.Option(help="cuda or cpu (default: best available).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 32,
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 8e-5,
+    max_length: Annotated[int, typer.Option(help="Encoder window in tokens (most recent kept).")] = 128,
+    base_model: Annotated[
+        Path | None, typer.Option(help="Base sentence-transformers folder (default: bundled all-MiniLM-L6-v2).")
+    ] = None,
+    train_limit: Annotated[
+        int | None, typer.Option(help="Use only this many train conversations (smoke runs).")
+    ] = None,
+    valid_limit: Annotated[int | None, typer.Option(help="Calibrate on only this many valid samples.")] = None,
+) -> None:
+    """Fine-tune the SEM on ED train, checkpointing every epoch; rerun the same command to resume."""
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.model import best_device
+    from hef_graph.sem.train import TrainConfig, train_sem
+
+    try:
+        base = {"base_model": base_model} if base_model else {}
+        config = TrainConfig(
+            **base,
+            data_dir=data_dir or default_data_dir(), output_dir=output_dir, epochs=epochs, members=members,
+            seed=seed, device=device or best_device(), batch_size=batch_size, learning_rate=learning_rate,
+            max_length=max_length, train_limit=train_limit, valid_limit=valid_limit,
+        )  # fmt: skip
+        report = train_sem(config)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print_json(data=report)
+
+
+def read_dialogue(path: Path) -> list[tuple[str, str]]:
+    """Read a dialogue file: a JSON list of turn strings (user first) or of {"role", "content"} objects."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read dialogue file {path}: {error}") from None
+    if not isinstance(data, list) or not data:
+        raise ValueError(f"{path} must hold a non-empty JSON list of turns")
+    messages = []
+    for index, turn in enumerate(data):
+        if isinstance(turn, str):
+            messages.append(("user" if index % 2 == 0 else "assistant", turn))
+        elif (
+            isinstance(turn, dict)
+            and isinstance(turn.get("content"), str)
+            and turn.get("role") in ("user", "assistant")
+        ):
+            messages.append((turn["role"], turn["content"]))
+        else:
+            raise ValueError(
+                f"turn {index} of {path} must be a string or {{'role': 'user'|'assistant', 'content': str}}"
+            )
+    return messages
+
+
+def decision_table(state: dict[str, Any]) -> Any:
+    """Summarise what each node decided, for the terminal."""
+    from rich.table import Table
+
+    table = Table(title="What HEF decided", show_header=True, header_style="bold")
+    table.add_column("node")
+    table.add_column("decision")
+    distribution = state["sem_distribution"]
+    primary = ", ".join(f"{label} {distribution[label]:.2f}" for label in state["primary_emotions"])
+    table.add_row("detect_emotion", f"top-k: {primary}")
+    table.add_row("judge_primary", f"answer: {state['primary_judgement']!r}")
+    if state.get("fallback_judgement") is not None:
+        table.add_row("judge_fallback", f"answer: {state['fallback_judgement']!r}")
+    table.add_row("emotion", f"[bold]{state['emotion']}[/] (decided by: {state['emotion_stage']})")
+    causes = ", ".join(f"{c['word']} {c['score']:.2f}" for c in state["cause_words"]) or "(none)"
+    table.add_row("perceive_causes", causes)
+    return table
+
+
+@app.command()
+def respond(
+    text: Annotated[str | None, typer.Argument(help="The user's message.")] = None,
+    dialogue: Annotated[
+        Path | None, typer.Option(help="JSON file with a multi-turn dialogue (user turn last).")
+    ] = None,
+    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+    sem: Annotated[str | None, typer.Option(help="A folder saved by `hef train-sem` (default: shipped SEM).")] = None,
+    top_k: Annotated[int, typer.Option(help="Primary emotions offered to stage one.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full output state as JSON.")] = False,
+) -> None:
+    """Answer one message (or a dialogue file) and show the emotion, stage and cause words behind it."""
+    from hef_graph import Context, build_graph
+
+    try:
+        if (text is None) == (dialogue is None):
+            raise ValueError("give either a TEXT argument or --dialogue FILE")
+        messages = read_dialogue(dialogue) if dialogue else [("user", text)]
+        context = Context(top_k=top_k, llm=llm, sem=sem)
+        state = build_graph().invoke({"messages": messages}, context=context)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
+        fail(str(error))
+    if as_json:
+        state = {key: value for key, value in state.items() if key != "messages"}
+        console.print_json(data=state)
+        return
+    console.print(decision_table(state))
+    console.print(f"[bold green]HEF:[/] {state['reply']}", highlight=False)
+
+
+@app.command()
+def graph(
+    png: Annotated[
+        Path | None, typer.Option(help="Also render the diagram to this PNG (offline, via Graphviz).")
+    ] = None,
+) -> None:
+    """Print the graph as Mermaid text."""
+    from hef_graph import build_graph
+
+    compiled = build_graph()
+    typer.echo(compiled.get_graph().draw_mermaid())
+    if png is not None:
+        fail("PNG rendering is not available yet; pipe the Mermaid text to a renderer")
+
+
+def main() -> None:
+    """Entry point of the ``hef`` script."""
+    app()

@@ -1,0 +1,49 @@
+"""Run-time settings of the HEF graph, passed as ``context=Context(...)``; every field has a default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hef_graph.labels import EMOTIONS
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Every knob a HEF run reads. Nodes get their models and settings from here and nowhere else."""
+
+    top_k: int = field(default=3, metadata={"description": "How many SEM emotions stage one offers the LLM."})
+    num_cause_words: int = field(default=5, metadata={"description": "How many emotion-cause words reach the reply."})
+    llm: Any = field(
+        default=None,
+        metadata={"description": "A LangChain chat model, or a spec for load_llm ('smollm2', a local HF folder, "
+                                 "an http(s) TGI URL). None: the graph's LLM (embedded SmolLM2 by default)."},
+    )  # fmt: skip
+    sem: Any = field(
+        default=None,
+        metadata={"description": "An EmotionModel, or a folder saved by `hef train-sem`. None: the graph's SEM "
+                                 "(the shipped MiniLM ensemble by default)."},
+    )  # fmt: skip
+    device: str | None = field(
+        default=None, metadata={"description": "cuda or cpu for local models; None picks the best."}
+    )
+    max_new_tokens: int = field(default=60, metadata={"description": "Length cap of the reply, in tokens."})
+    judge_max_new_tokens: int = field(default=8, metadata={"description": "Length cap of each emotion judgement."})
+    repetition_penalty: float = field(default=1.3, metadata={"description": "Keeps small LLMs out of loops."})
+
+    def __post_init__(self) -> None:
+        """Reject settings that would fail later inside a node, naming the allowed range."""
+        if not 1 <= self.top_k < len(EMOTIONS):
+            raise ValueError(f"top_k must be between 1 and {len(EMOTIONS) - 1}, got {self.top_k}")
+        if not 0 <= self.num_cause_words <= 50:
+            raise ValueError(f"num_cause_words must be between 0 and 50, got {self.num_cause_words}")
+        if self.max_new_tokens < 1 or self.judge_max_new_tokens < 1:
+            raise ValueError("max_new_tokens and judge_max_new_tokens must be at least 1")
+        if self.repetition_penalty < 1.0:
+            raise ValueError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
+
+    def with_models(self, llm: Any, sem: Any) -> Context:
+        """Fill the model fields the caller left unset with the graph's own models."""
+        return replace(
+            self, llm=self.llm if self.llm is not None else llm, sem=self.sem if self.sem is not None else sem
+        )

@@ -1,0 +1,30 @@
+"""Load the prompt text files shipped as ``hef_graph.prompts`` and render them strictly."""
+
+from __future__ import annotations
+
+import functools
+import string
+from importlib import resources
+
+PROMPT_NAMES = ("system", "judge_primary", "judge_fallback", "draft_response")
+
+
+class PromptError(KeyError):
+    """A prompt file is missing or a template variable was not supplied."""
+
+
+@functools.cache
+def load_prompt(name: str) -> string.Template:
+    """Read ``prompts/<name>.txt``; ``$name`` placeholders leave user text (braces included) untouched."""
+    if name not in PROMPT_NAMES:
+        raise PromptError(f"unknown prompt {name!r}; expected one of {PROMPT_NAMES}")
+    text = resources.files("hef_graph.prompts").joinpath(f"{name}.txt").read_text(encoding="utf-8")
+    return string.Template(text.strip())
+
+
+def render_prompt(name: str, **variables: str) -> str:
+    """Fill a prompt; a missing variable raises PromptError naming it."""
+    try:
+        return load_prompt(name).substitute(variables)
+    except KeyError as missing:
+        raise PromptError(f"prompt {name!r} needs the variable {missing}") from None

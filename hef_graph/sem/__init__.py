@@ -1,0 +1,1 @@
+"""The small empathetic model: data, classifier, attribution, training and its LangChain tool."""

@@ -1,0 +1,244 @@
+"""Fine-tune the SEM on ED train contexts, resumably, then calibrate it on ED valid.
+
+What is trained lives in ``model.py``; this module only orchestrates: data, the loop, checkpoints
+(one per epoch, so a run killed at any point resumes), temperature scaling and export.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from torch import nn
+
+from hef_graph.labels import EMOTIONS
+from hef_graph.metrics import expected_calibration_error, fit_temperature, top_k_accuracy
+from hef_graph.sem.data import DialogueSample, listener_turn_samples, load_conversations, load_samples
+from hef_graph.sem.model import (
+    EmotionClassifier,
+    EncoderMember,
+    best_device,
+    default_base_model,
+    load_base_encoder,
+    softmax,
+)
+from hef_graph.sem.words import join_dialogue
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    """Every knob of an SEM training run; stored next to the weights so a run can be repeated."""
+
+    data_dir: Path
+    output_dir: Path
+    base_model: Path = field(default_factory=default_base_model)
+    epochs: int = 4
+    members: int = 1
+    seed: int = 13
+    device: str = field(default_factory=best_device)
+    batch_size: int = 32
+    learning_rate: float = 8e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    label_smoothing: float = 0.1
+    max_length: int = 128
+    with_situations: bool = True
+    train_limit: int | None = None
+    valid_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        """Normalise paths and reject settings that would fail deep inside training."""
+        self.data_dir, self.output_dir, self.base_model = map(Path, (self.data_dir, self.output_dir, self.base_model))
+        for name in ("epochs", "members", "batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if not (self.base_model / "modules.json").is_file():
+            raise ValueError(f"base_model {self.base_model} is not a sentence-transformers folder")
+
+
+@dataclass
+class TrainingExample:
+    """One encoder input (dialogue turns) and its gold label index."""
+
+    turns: tuple[str, ...]
+    label: int
+
+
+def build_examples(config: TrainConfig) -> list[TrainingExample]:
+    """Turn ED train into examples: every listener-turn context, plus each situation text."""
+    conversations = load_conversations(config.data_dir, "train")
+    if config.train_limit:
+        conversations = random.Random(config.seed).sample(conversations, min(config.train_limit, len(conversations)))
+    index = {label: i for i, label in enumerate(EMOTIONS)}
+    examples = [TrainingExample(s.context, index[s.emotion]) for s in listener_turn_samples(conversations)]
+    if config.with_situations:
+        examples += [TrainingExample((c["situation"],), index[c["emotion"]]) for c in conversations]
+    return examples
+
+
+def _tokenize(tokenizer, examples: list[TrainingExample], max_length: int) -> list[list[int]]:
+    tokenizer.truncation_side = "left"
+    texts = [join_dialogue(example.turns).text for example in examples]
+    return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+
+
+def _collate(token_ids: list[list[int]], pad_id: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(ids) for ids in token_ids)
+    ids = torch.full((len(token_ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(token_ids), width), dtype=torch.long)
+    for row, sequence in enumerate(token_ids):
+        ids[row, : len(sequence)] = torch.tensor(sequence)
+        mask[row, : len(sequence)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _linear_warmup(total_steps: int, warmup_ratio: float):
+    warmup = max(1, int(total_steps * warmup_ratio))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return schedule
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class MemberTrainer:
+    """Train one ensemble member with a checkpoint after every epoch."""
+
+    def __init__(self, config: TrainConfig, member_index: int, examples: list[TrainingExample]) -> None:
+        """Prepare the model, optimiser and schedule; resume from ``checkpoint.pt`` if present."""
+        self.config = config
+        self.seed = config.seed + member_index
+        self.work_dir = config.output_dir / "checkpoints" / f"member_{member_index}"
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        _seed_everything(self.seed)
+        self.model = EncoderMember(load_base_encoder(config.base_model, config.device), len(EMOTIONS))
+        self.model.to(config.device)
+        self.tokenizer = self.model.encoder.tokenizer
+        self.token_ids = _tokenize(self.tokenizer, examples, config.max_length)
+        self.labels = torch.tensor([example.label for example in examples])
+        self.steps_per_epoch = math.ceil(len(examples) / config.batch_size)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _linear_warmup(self.steps_per_epoch * config.epochs, config.warmup_ratio)
+        )
+        self.loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.epochs_done = self._resume()
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Return where the end-of-epoch state is kept."""
+        return self.work_dir / "checkpoint.pt"
+
+    def _resume(self) -> int:
+        if not self.checkpoint_path.is_file():
+            return 0
+        state = torch.load(self.checkpoint_path, map_location=self.config.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        return int(state["epochs_done"])
+
+    def _save_checkpoint(self, epochs_done: int) -> None:
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "epochs_done": epochs_done,
+        }
+        partial = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, partial)
+        partial.replace(self.checkpoint_path)  # atomic: a kill mid-save keeps the last good epoch
+
+    def train(self, progress: Progress) -> EncoderMember:
+        """Run the remaining epochs and return the trained member."""
+        device = self.config.device
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+        for epoch in range(self.epochs_done, self.config.epochs):
+            task = progress.add_task(f"member seed {self.seed} epoch {epoch + 1}", total=self.steps_per_epoch)
+            order = torch.randperm(
+                len(self.token_ids), generator=torch.Generator().manual_seed(self.seed * 1000 + epoch)
+            )
+            self.model.train()
+            running = 0.0
+            for step in range(self.steps_per_epoch):
+                rows = order[step * self.config.batch_size : (step + 1) * self.config.batch_size].tolist()
+                ids, mask = _collate([self.token_ids[r] for r in rows], self.tokenizer.pad_token_id, device)
+                with autocast:
+                    logits = self.model(ids, mask)
+                loss = self.loss(logits.float(), self.labels[rows].to(device))
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                self.optimizer.step()
+                self.scheduler.step()
+                running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+                progress.update(
+                    task, advance=1, description=f"member seed {self.seed} epoch {epoch + 1} loss {running:.3f}"
+                )
+            self._save_checkpoint(epoch + 1)
+        return self.model.eval()
+
+
+def calibrate(classifier: EmotionClassifier, samples: list[DialogueSample]) -> dict[str, float]:
+    """Fit the temperature on valid samples and report accuracy and ECE before and after."""
+    gold = [EMOTIONS.index(sample.emotion) for sample in samples]
+    logits = classifier.logits([list(sample.context) for sample in samples])
+    before = softmax(logits)
+    classifier.temperature = fit_temperature(logits, gold)
+    after = softmax(logits / classifier.temperature)
+    return {
+        "valid_top1": top_k_accuracy(after, gold, 1),
+        "valid_top3": top_k_accuracy(after, gold, 3),
+        "valid_ece_before": expected_calibration_error(before, gold),
+        "valid_ece_after": expected_calibration_error(after, gold),
+        "temperature": classifier.temperature,
+    }
+
+
+def train_sem(config: TrainConfig) -> dict[str, float]:
+    """Train every member (resuming finished work), calibrate on valid, and save the SEM folder."""
+    started = time.time()
+    examples = build_examples(config)
+    members = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns) as progress:
+        for index in range(config.members):
+            members.append(MemberTrainer(config, index, examples).train(progress))
+    classifier = EmotionClassifier(members, max_length=config.max_length)
+    valid = load_samples(config.data_dir, "valid")
+    if config.valid_limit:
+        valid = valid[: config.valid_limit]
+    report = calibrate(classifier, valid)
+    report["train_examples"] = len(examples)
+    report["train_seconds"] = round(time.time() - started, 1)
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    classifier.save_pretrained(
+        config.output_dir / "model",
+        extra={"base_model": None if config.base_model == default_base_model() else str(config.base_model),
+               "training": settings, "calibration": report,
+               "data_licence": "Trained on EmpatheticDialogues (CC BY-NC 4.0): non-commercial use only."},
+    )  # fmt: skip
+    (config.output_dir / "train_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report

@@ -1,0 +1,54 @@
+"""The HEF graph's state: a narrow input (messages only) and the full state every node reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+EmotionStage = Literal["primary", "fallback", "sem"]
+
+
+class InputState(TypedDict):
+    """What a caller sends: the conversation so far, the user's turn last."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """Chat history. The add_messages reducer appends (or replaces by id), so HEF composes with any
+    MessagesState chatbot; draft_response appends the reply as an AIMessage."""
+
+
+class CauseWordEntry(TypedDict):
+    """One emotion-cause word: its text, its attribution share, and where it sits in the dialogue."""
+
+    word: str
+    score: float
+    turn: int
+    start: int
+    end: int
+
+
+class HEFState(InputState, total=False):
+    """The full state. Every field below is rewritten on each user turn."""
+
+    dialogue: list[str]
+    """The turns HEF analysed (user first, oldest first), written by detect_emotion."""
+    sem_distribution: dict[str, float]
+    """The SEM's calibrated probability for each of the 32 labels (detect_emotion)."""
+    primary_emotions: list[str]
+    """The SEM's top-k labels, best first: stage one's only candidates (detect_emotion)."""
+    sem_cause_words: list[CauseWordEntry]
+    """Cause words for the SEM's top-1 label, from the same SEM pass (detect_emotion)."""
+    primary_judgement: str
+    """The LLM's raw stage-one answer (judge_primary)."""
+    fallback_judgement: str | None
+    """The LLM's raw stage-two answer, or None when stage two did not run (judge_fallback)."""
+    emotion: str
+    """The final emotion, always one of the 32 lower-case ED labels."""
+    emotion_stage: EmotionStage
+    """Who decided it: 'primary' (stage one), 'fallback' (stage two), or 'sem' (stage two's answer
+    was unusable, so the SEM's top-1 stands)."""
+    cause_words: list[CauseWordEntry]
+    """Cause words for the final emotion, each a word of the dialogue (perceive_causes)."""
+    reply: str
+    """The empathetic reply, also appended to messages (draft_response)."""

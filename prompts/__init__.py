@@ -1,0 +1,1 @@
+"""Prompt templates of HEF-Graph, shipped as the ``hef_graph.prompts`` package data (text files only)."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: fakes for graph-logic tests, the real shipped models for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from hef_graph.labels import EMOTIONS
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA_DIR = Path(os.environ.get("HEF_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+class ScriptedSEM:
+    """A fake SEM for graph-logic tests: a fixed ranking, cause words = the dialogue's longest words."""
+
+    def __init__(self, ranking: Sequence[str] = ("sad", "lonely", "devastated")) -> None:
+        self.ranking = list(ranking)
+        self.cause_calls: list[str | None] = []
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return EMOTIONS
+
+    def predict_proba(self, dialogues: Sequence[Sequence[str]]) -> np.ndarray:
+        row = np.full(len(EMOTIONS), 0.1 / (len(EMOTIONS) - len(self.ranking)))
+        for rank, label in enumerate(self.ranking):
+            row[EMOTIONS.index(label)] = (
+                0.9 * (0.5 ** (rank + 1)) / sum(0.5 ** (r + 1) for r in range(len(self.ranking)))
+            )
+        return np.tile(row / row.sum(), (len(dialogues), 1))
+
+    def cause_words(self, dialogue: Sequence[str], emotion: str | None = None, n: int = 5) -> list[tuple[str, float]]:
+        self.cause_calls.append(emotion)
+        words = sorted({w.strip(".,!?") for turn in dialogue for w in turn.split()}, key=len, reverse=True)
+        offset = 1 if emotion not in (None, self.ranking[0]) else 0  # a different label gives other words
+        return [(w, 1.0 / (i + 1)) for i, w in enumerate(words[offset : offset + n])]
+
+
+def fake_llm(*answers: str) -> FakeListChatModel:
+    """A chat model that answers with the given texts in order."""
+    return FakeListChatModel(responses=list(answers))
+
+
+@pytest.fixture
+def scripted_sem() -> ScriptedSEM:
+    return ScriptedSEM()
+
+
+@pytest.fixture(scope="session")
+def real_sem():
+    from hef_graph import load_sem
+
+    return load_sem()
+
+
+@pytest.fixture(scope="session")
+def real_llm():
+    from hef_graph import load_llm
+
+    return load_llm()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "empathetic_dialogues" / "test.jsonl.gz").is_file():
+        pytest.skip(f"EmpatheticDialogues not found under {DATA_DIR} (set HEF_DATA_DIR to ../shared/data)")
+    return DATA_DIR

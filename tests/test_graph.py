@@ -1,0 +1,77 @@
+"""The compiled graph's shape, both conditional paths, input errors and multi-turn state."""
+
+import re
+
+import pytest
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hef_graph import InvalidInput, build_graph
+from tests.conftest import ScriptedSEM, fake_llm
+
+NODES = {"detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"}
+
+
+def test_graph_has_five_nodes_and_both_conditional_paths():
+    drawing = build_graph(llm=fake_llm("x"), sem=ScriptedSEM()).get_graph()
+    assert NODES <= set(drawing.nodes)
+    edges = {(edge.source, edge.target, edge.conditional) for edge in drawing.edges}
+    assert ("judge_primary", "judge_fallback", True) in edges
+    assert ("judge_primary", "perceive_causes", True) in edges
+    assert ("judge_fallback", "perceive_causes", False) in edges
+
+
+def test_stage_one_path_skips_stage_two():
+    graph = build_graph(llm=fake_llm("lonely", "I'm sorry you feel alone."), sem=ScriptedSEM())
+    visited = [next(iter(step)) for step in graph.stream({"messages": [("user", "Nobody called me on my birthday")]})]
+    assert visited == ["detect_emotion", "judge_primary", "perceive_causes", "draft_response"]
+
+
+def test_forced_stage_two_is_visible_in_state():
+    sem = ScriptedSEM()
+    graph = build_graph(llm=fake_llm("none", "Emotion: nostalgic", "That sounds bittersweet."), sem=sem)
+    out = graph.invoke({"messages": [("user", "I found my old school photos today")]})
+    assert out["emotion"] == "nostalgic" and out["emotion_stage"] == "fallback"
+    assert out["primary_judgement"] == "none" and out["fallback_judgement"] == "Emotion: nostalgic"
+    assert sem.cause_calls[-1] == "nostalgic"
+    assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == out["reply"]
+
+
+def test_public_output_keys():
+    out = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM()).invoke({"messages": [("user", "I failed")]})
+    assert {"messages", "sem_distribution", "primary_emotions", "emotion", "emotion_stage", "cause_words"} <= set(out)
+    assert len(out["sem_distribution"]) == 32
+    assert all(set(cause) >= {"word", "score"} for cause in out["cause_words"])
+
+
+@pytest.mark.parametrize(
+    ("messages", "message"),
+    [
+        ([], "messages is empty"),
+        ([("user", "hi"), ("assistant", "hello")], "the last message must be the user's"),
+    ],
+)
+def test_invalid_input_raises_a_value_error_subclass(messages, message):
+    graph = build_graph(llm=fake_llm("sad"), sem=ScriptedSEM())
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        graph.invoke({"messages": messages})
+    assert issubclass(InvalidInput, ValueError)
+
+
+def test_turns_accumulate_on_a_thread_and_fields_are_reset():
+    graph = build_graph(
+        checkpointer=InMemorySaver(),
+        llm=fake_llm("none", "nostalgic", "Old photos bring things back.", "sad", "I'm sorry."),
+        sem=ScriptedSEM(),
+    )
+    config = {"configurable": {"thread_id": "t1"}}
+    first = graph.invoke({"messages": [("user", "I found old photos")]}, config)
+    assert first["emotion_stage"] == "fallback" and first["fallback_judgement"] == "nostalgic"
+    second = graph.invoke({"messages": [("user", "They remind me of my late grandma")]}, config)
+    assert len(second["messages"]) == 4
+    assert second["dialogue"] == [
+        "I found old photos",
+        "Old photos bring things back.",
+        "They remind me of my late grandma",
+    ]
+    assert second["emotion_stage"] == "primary" and second["fallback_judgement"] is None

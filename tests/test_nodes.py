@@ -1,0 +1,106 @@
+"""Each node called directly with a hand-built Runtime, a fake chat model and a scripted SEM."""
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from hef_graph import Context
+from hef_graph.labels import EMOTIONS
+from hef_graph.nodes.detect_emotion import detect_emotion
+from hef_graph.nodes.draft_response import clean_reply, draft_response
+from hef_graph.nodes.judge_fallback import judge_fallback
+from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
+from hef_graph.nodes.perceive_causes import perceive_causes
+from tests.conftest import ScriptedSEM, fake_llm
+
+DIALOGUE = ["My dog died this morning.", "Oh no, I am so sorry.", "I keep expecting him at the door."]
+
+
+def runtime(llm=None, sem=None, **settings) -> Runtime[Context]:
+    return Runtime(context=Context(llm=llm, sem=sem, **settings))
+
+
+def state_after_detection(sem: ScriptedSEM) -> dict:
+    messages = [HumanMessage(DIALOGUE[0]), AIMessage(DIALOGUE[1]), HumanMessage(DIALOGUE[2])]
+    return {"messages": messages} | detect_emotion({"messages": messages}, runtime(sem=sem))
+
+
+def test_detect_emotion_writes_distribution_topk_and_resets_the_turn(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    assert set(state["sem_distribution"]) == set(EMOTIONS)
+    assert abs(sum(state["sem_distribution"].values()) - 1) < 1e-6
+    assert state["primary_emotions"] == ["sad", "lonely", "devastated"]
+    assert state["dialogue"] == DIALOGUE
+    assert state["emotion"] == "sad" and state["emotion_stage"] == "sem"
+    assert state["fallback_judgement"] is None
+    joined = " ".join(DIALOGUE)
+    assert state["sem_cause_words"] and all(c["word"] in joined for c in state["sem_cause_words"])
+
+
+def test_detect_emotion_respects_top_k(scripted_sem):
+    messages = [HumanMessage("I lost my keys")]
+    state = detect_emotion({"messages": messages}, runtime(sem=scripted_sem, top_k=1))
+    assert state["primary_emotions"] == ["sad"]
+
+
+def test_judge_primary_accepts_a_candidate(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    update = judge_primary(state, runtime(llm=fake_llm("Lonely."), sem=scripted_sem))
+    assert update == {"primary_judgement": "Lonely.", "emotion": "lonely", "emotion_stage": "primary"}
+    assert route_after_primary(state | update) == "perceive_causes"
+
+
+def test_judge_primary_none_or_garbage_or_outside_label_goes_to_stage_two(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    for answer in ("None of these", "The speaker's state is", "furious"):
+        update = judge_primary(state, runtime(llm=fake_llm(answer), sem=scripted_sem))
+        assert update == {"primary_judgement": answer}
+        assert route_after_primary(state | update) == "judge_fallback"
+
+
+def test_judge_fallback_chooses_among_the_remaining_labels(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    update = judge_fallback(state, runtime(llm=fake_llm("Emotion: nostalgic"), sem=scripted_sem))
+    assert update == {"fallback_judgement": "Emotion: nostalgic", "emotion": "nostalgic", "emotion_stage": "fallback"}
+
+
+def test_judge_fallback_cannot_pick_a_primary_label(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    update = judge_fallback(state, runtime(llm=fake_llm("sad"), sem=scripted_sem))
+    assert update["emotion"] == "sad" and update["emotion_stage"] == "sem"
+
+
+def test_unparseable_stage_two_records_the_sem_fallback(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    update = judge_fallback(state, runtime(llm=fake_llm("hmm"), sem=scripted_sem))
+    assert update == {"fallback_judgement": "hmm", "emotion": "sad", "emotion_stage": "sem"}
+
+
+def test_perceive_causes_reuses_top1_words(scripted_sem):
+    state = state_after_detection(scripted_sem)
+    calls_before = len(scripted_sem.cause_calls)
+    update = perceive_causes(state, runtime(sem=scripted_sem, num_cause_words=2))
+    assert update["cause_words"] == state["sem_cause_words"][:2]
+    assert len(scripted_sem.cause_calls) == calls_before
+
+
+def test_perceive_causes_recomputes_for_another_label(scripted_sem):
+    state = state_after_detection(scripted_sem) | {"emotion": "nostalgic", "emotion_stage": "fallback"}
+    update = perceive_causes(state, runtime(sem=scripted_sem))
+    assert scripted_sem.cause_calls[-1] == "nostalgic"
+    assert update["cause_words"] != state["sem_cause_words"]
+    assert all(c["word"] in " ".join(DIALOGUE) for c in update["cause_words"])
+
+
+def test_draft_response_appends_the_reply_and_grounds_the_prompt(scripted_sem):
+    state = state_after_detection(scripted_sem) | {
+        "cause_words": [{"word": "dog", "score": 0.5, "turn": 0, "start": 3, "end": 6}]
+    }
+    llm = fake_llm("Listener: I'm so sorry about your dog. He sounds loved. Speaker: thanks")
+    update = draft_response(state, runtime(llm=llm, sem=scripted_sem))
+    assert update["reply"] == "I'm so sorry about your dog. He sounds loved."
+    assert isinstance(update["messages"][0], AIMessage) and update["messages"][0].content == update["reply"]
+
+
+def test_clean_reply_keeps_two_sentences_and_strips_roles():
+    assert clean_reply('"Reply: One. Two! Three?"') == "One. Two!"
+    assert clean_reply("Hi there.\nSpeaker: something else") == "Hi there."

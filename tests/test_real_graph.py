@@ -1,0 +1,48 @@
+"""End to end with the real embedded LLM (SmolLM2-135M) and the real shipped SEM: structure, not wording."""
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from hef_graph import EMOTIONS, build_graph
+from hef_graph.sem.words import join_dialogue
+from tests.conftest import fake_llm
+
+pytestmark = pytest.mark.real
+
+CASES = [
+    [("user", "My dog died this morning. I keep expecting him at the door.")],
+    [("user", "I finally got the job offer I wanted!")],
+    [
+        ("user", "I failed my driving test again."),
+        ("assistant", "Oh no, what happened?"),
+        ("user", "I panicked at the roundabout and the examiner stopped me."),
+    ],
+]
+
+
+@pytest.mark.parametrize("messages", CASES)
+def test_real_models_answer_with_reasoning(messages, real_llm, real_sem):
+    out = build_graph(llm=real_llm, sem=real_sem).invoke({"messages": messages})
+    assert len(out["messages"]) == len(messages) + 1
+    assert isinstance(out["messages"][-1], AIMessage)
+    assert out["reply"].strip() and out["messages"][-1].content == out["reply"]
+    assert out["emotion"] in EMOTIONS
+    assert out["emotion_stage"] in {"primary", "fallback", "sem"}
+    if out["emotion_stage"] == "primary":
+        assert out["emotion"] in out["primary_emotions"]
+    else:
+        assert out["fallback_judgement"] is not None
+    words = {w.text for w in join_dialogue([text for _, text in messages]).words}
+    assert out["cause_words"] and all(c["word"] in words for c in out["cause_words"])
+    assert abs(sum(out["sem_distribution"].values()) - 1) < 1e-4
+
+
+def test_forced_stage_two_on_a_dialogue_whose_gold_is_outside_the_top_k(real_sem):
+    dialogue = "My sister borrowed my car and returned it with an empty tank."
+    gold = "annoyed"
+    assert gold not in [label for label, _ in real_sem.top_k([[dialogue]], 3)[0]]
+    graph = build_graph(llm=fake_llm("None of these.", f"Emotion: {gold}", "That is frustrating."), sem=real_sem)
+    out = graph.invoke({"messages": [("user", dialogue)]})
+    assert out["emotion"] == gold and out["emotion_stage"] == "fallback"
+    expected = [word for word, _ in real_sem.cause_words([dialogue], gold, 5)]
+    assert [c["word"] for c in out["cause_words"]] == expected

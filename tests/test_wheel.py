@@ -1,0 +1,57 @@
+"""A wheel built from the tree and installed into a fresh venv imports, finds its prompts and answers."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel_venv(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(ROOT)],
+                   check=True, capture_output=True)  # fmt: skip
+    wheel = next((work / "dist").glob("hef_graph-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
+    # Dependencies (torch, transformers, ...) come from the test venv by a plain path entry, which
+    # does not activate the editable install's finder: hef_graph can only come from the wheel.
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv
+
+
+def run_in(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_wheel_layout_is_namespaced(wheel_venv, tmp_path):
+    code = (
+        "import importlib.util, hef_graph, hef_graph.nodes, hef_graph.prompts\n"
+        "from hef_graph.prompting import render_prompt\n"
+        "from hef_graph.sem.resident import shipped_sem_dir\n"
+        "assert importlib.util.find_spec('nodes') is None and importlib.util.find_spec('prompts') is None\n"
+        "assert render_prompt('system')\n"
+        "assert (shipped_sem_dir() / 'sem_config.json').is_file()\n"
+        "print(hef_graph.__file__)\n"
+    )
+    result = run_in(wheel_venv, str(wheel_venv / "bin" / "python"), "-c", code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(wheel_venv) in result.stdout
+
+
+@pytest.mark.real
+def test_installed_hef_respond_answers(wheel_venv, tmp_path):
+    result = run_in(wheel_venv, str(wheel_venv / "bin" / "hef"), "respond", "I lost my job today.", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "What HEF decided" in result.stdout and "HEF:" in result.stdout
