@@ -72,6 +72,87 @@ def train_sem_command(
     console.print_json(data=report)
 
 
+@app.command("eval-sem")
+def eval_sem_command(
+    output_dir: Annotated[Path, typer.Option(help="Where sem_eval.json and sem_eval.md go.")] = Path("docs/sem"),
+    sem: Annotated[Path | None, typer.Option(help="SEM folder (default: the shipped SEM).")] = None,
+    data_dir: DataDir = None,
+    split: Annotated[str, typer.Option(help="valid (for tuning) or test (for reporting).")] = "test",
+    words: Annotated[int, typer.Option(help="Cause words per dialogue (top-n).")] = 5,
+    cause_sample: Annotated[int, typer.Option(help="ED samples for the ERASER scores (seeded).")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the ERASER sample and the random baseline.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N samples of each set (smoke runs).")] = None,
+    device: Annotated[str | None, typer.Option(help="cuda or cpu (default: best available).")] = None,
+) -> None:
+    """Measure accuracy, calibration and the cause words (RECCON-DD, ERASER) against baselines."""
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.evaluate import evaluate_sem, markdown_report
+    from hef_graph.sem.resident import load_sem
+
+    try:
+        model = load_sem(sem, device)
+        report = evaluate_sem(model, data_dir or default_data_dir(), words, cause_sample, seed, split, limit)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "sem_eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    (output_dir / "sem_eval.md").write_text(markdown_report(report))
+    console.print(markdown_report(report), markup=False, highlight=False)
+
+
+@app.command("eval")
+def eval_command(
+    output_dir: Annotated[
+        Path, typer.Option(help="Report folder (predictions.jsonl, metrics.json, report.md, PNGs).")
+    ] = Path("runs/eval"),
+    data_dir: DataDir = None,
+    systems: Annotated[str, typer.Option(help="Comma-separated systems (default: all).")] = "",
+    sample: Annotated[int, typer.Option(help="Test samples per emotion for the emotion metrics.")] = 20,
+    reply_sample: Annotated[int, typer.Option(help="Of those, samples per emotion that also get replies.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the stratified sample.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N sampled dialogues (smoke runs).")] = None,
+    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Samples run at once (threads).")] = 1,
+    judge_llm: Annotated[
+        str | None, typer.Option(help="Optional LLM-as-judge (spec as for --llm): scores hef against llm replies.")
+    ] = None,
+) -> None:
+    """Compare HEF with the SEM alone, the LLM alone and ablations on ED test; resumable."""
+    import shlex
+    import sys
+    import time
+
+    from hef_graph.evaluation.report import write_report
+    from hef_graph.evaluation.runner import EvalConfig, run_eval
+    from hef_graph.evaluation.systems import SYSTEMS
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.resident import load_sem
+
+    started = time.time()
+    try:
+        config = EvalConfig(
+            data_dir=data_dir or default_data_dir(), output_dir=output_dir, seed=seed, sample=sample,
+            reply_sample=reply_sample, limit=limit, llm=llm, concurrency=concurrency,
+            systems=[s.strip() for s in systems.split(",") if s.strip()] or list(SYSTEMS),
+        )  # fmt: skip
+        run_eval(config)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    meta = {"command": "hef " + shlex.join(sys.argv[1:]), "seed": seed, "sample_per_emotion": sample,
+            "reply_sample_per_emotion": reply_sample, "llm": llm or "smollm2",
+            "last_run_seconds": round(time.time() - started)}  # fmt: skip
+    write_report(output_dir, meta, load_sem())
+    if judge_llm:
+        from hef_graph.evaluation.judge import compare, reply_pairs
+        from hef_graph.llm import load_llm
+
+        verdict = compare(
+            load_llm(judge_llm), reply_pairs(output_dir / "predictions.jsonl", config.data_dir, "hef", "llm"), seed
+        )
+        (output_dir / "judge.json").write_text(json.dumps(verdict, indent=2) + "\n")
+    console.print(f"report written to {output_dir / 'report.md'}")
+
+
 def read_dialogue(path: Path) -> list[tuple[str, str]]:
     """Read a dialogue file: a JSON list of turn strings (user first) or of {"role", "content"} objects."""
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from hef_graph.labels import EMOTIONS
 
@@ -30,6 +30,22 @@ class Context:
     max_new_tokens: int = field(default=60, metadata={"description": "Length cap of the reply, in tokens."})
     judge_max_new_tokens: int = field(default=8, metadata={"description": "Length cap of each emotion judgement."})
     repetition_penalty: float = field(default=1.3, metadata={"description": "Keeps small LLMs out of loops."})
+    judgement: Literal["auto", "score", "generate"] = field(
+        default="auto",
+        metadata={
+            "description": "How the LLM judges emotions: 'score' the candidate labels with its log-probabilities "
+            "(combined with the SEM prior), 'generate' an answer and parse it (the paper's way), or 'auto' "
+            "(score when the LLM runs in-process, else generate)."
+        },
+    )
+    stage_two: bool = field(
+        default=True,
+        metadata={"description": "Run stage two when stage one finds no fit; False keeps the SEM's top-1 (ablation)."},
+    )
+    llm_weight: float = field(
+        default=0.5,
+        metadata={"description": "Weight of the LLM's likelihood against the SEM prior when scoring (0: SEM only)."},
+    )
 
     def __post_init__(self) -> None:
         """Reject settings that would fail later inside a node, naming the allowed range."""
@@ -39,6 +55,10 @@ class Context:
             raise ValueError(f"num_cause_words must be between 0 and 50, got {self.num_cause_words}")
         if self.max_new_tokens < 1 or self.judge_max_new_tokens < 1:
             raise ValueError("max_new_tokens and judge_max_new_tokens must be at least 1")
+        if self.judgement not in ("auto", "score", "generate"):
+            raise ValueError(f"judgement must be 'auto', 'score' or 'generate', got {self.judgement!r}")
+        if self.llm_weight < 0:
+            raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:
             raise ValueError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
 

@@ -41,19 +41,25 @@ def build_graph(
     sem: EmotionModel | str | None = None,
     *,
     name: str = "hef",
+    reply: bool = True,
 ) -> CompiledStateGraph:
     """Compile the HEF graph.
 
     ``llm`` and ``sem`` default to the embedded SmolLM2 and the shipped SEM, loaded lazily on the
     first turn and kept resident; a ``Context`` passed at invoke time can override them per run.
+    ``reply=False`` stops after perceive_causes (emotion and causes only, as evaluations need).
     """
     builder = StateGraph(HEFState, input_schema=InputState, context_schema=Context)
-    for node in (detect_emotion, judge_primary, judge_fallback, perceive_causes, draft_response):
+    nodes = [detect_emotion, judge_primary, judge_fallback, perceive_causes] + ([draft_response] if reply else [])
+    for node in nodes:
         builder.add_node(node.__name__, _with_models(node, llm, sem))
     builder.add_edge(START, "detect_emotion")
     builder.add_edge("detect_emotion", "judge_primary")
     builder.add_conditional_edges("judge_primary", route_after_primary, ["perceive_causes", "judge_fallback"])
     builder.add_edge("judge_fallback", "perceive_causes")
-    builder.add_edge("perceive_causes", "draft_response")
-    builder.add_edge("draft_response", END)
+    if reply:
+        builder.add_edge("perceive_causes", "draft_response")
+        builder.add_edge("draft_response", END)
+    else:
+        builder.add_edge("perceive_causes", END)
     return builder.compile(checkpointer=checkpointer, name=name)

@@ -16,6 +16,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
 
 EMBEDDED_LLM = "smollm2"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -132,12 +133,18 @@ def is_local_pipeline(llm: BaseChatModel) -> bool:
     return type(llm).__name__ == "ChatHuggingFace" and hasattr(inner, "pipeline")
 
 
-def chat(llm: BaseChatModel, messages: list[BaseMessage], max_new_tokens: int, repetition_penalty: float) -> str:
+def chat(
+    llm: BaseChatModel,
+    messages: list[BaseMessage],
+    max_new_tokens: int,
+    repetition_penalty: float,
+    config: RunnableConfig | None = None,
+) -> str:
     """Run one chat completion and return its text, with length caps for local pipelines."""
     kwargs: dict[str, Any] = {}
     if is_local_pipeline(llm):
         kwargs["pipeline_kwargs"] = {"max_new_tokens": max_new_tokens, "repetition_penalty": repetition_penalty}
-    return message_text(llm.invoke(messages, **kwargs))
+    return message_text(llm.invoke(messages, config, **kwargs))
 
 
 def message_text(message: BaseMessage) -> str:

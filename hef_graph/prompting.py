@@ -6,7 +6,15 @@ import functools
 import string
 from importlib import resources
 
-PROMPT_NAMES = ("system", "judge_primary", "judge_fallback", "draft_response")
+PROMPT_NAMES = (
+    "system",
+    "judge_primary",
+    "judge_fallback",
+    "draft_response",
+    "classify_emotion",
+    "direct_reply",
+    "judge_rubric",
+)
 
 
 class PromptError(KeyError):

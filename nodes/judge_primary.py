@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
-from hef_graph.deps import llm_of, settings
-from hef_graph.dialogue import format_dialogue
+from hef_graph.deps import settings
+from hef_graph.judging import judge
 from hef_graph.labels import parse_emotion, says_none
-from hef_graph.llm import chat
-from hef_graph.prompting import render_prompt
+from hef_graph.scoring import stage_one_prior
 from hef_graph.state import HEFState
 
 
 def judge_primary(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Ask the LLM to choose among the primary emotions; an unusable answer defers to stage two."""
-    context = settings(runtime)
+    """Ask the LLM to choose among the primary emotions; 'none' or an unusable answer defers to stage two."""
     candidates = state["primary_emotions"]
-    prompt = render_prompt(
-        "judge_primary", dialogue=format_dialogue(state["dialogue"]), candidates=", ".join(candidates)
-    )
-    answer = chat(
-        llm_of(context),
-        [SystemMessage(render_prompt("system")), HumanMessage(prompt)],
-        context.judge_max_new_tokens,
-        context.repetition_penalty,
-    )
-    update: dict[str, Any] = {"primary_judgement": answer}
-    choice = None if says_none(answer) else parse_emotion(answer, candidates)
-    if choice is not None:
+    verdict = judge(settings(runtime), "judge_primary", state["dialogue"],
+                    stage_one_prior(state["sem_distribution"], candidates))  # fmt: skip
+    if verdict.scored_choice is not None:
+        choice = verdict.scored_choice
+    else:
+        choice = None if says_none(verdict.text) else parse_emotion(verdict.text, candidates)
+    update: dict[str, Any] = {"primary_judgement": verdict.text}
+    if choice in candidates:
         update |= {"emotion": choice, "emotion_stage": "primary"}
     return update
 

@@ -88,3 +88,18 @@ def load_samples(data_dir: Path, split: str) -> list[DialogueSample]:
 def load_reccon(data_dir: Path, split: str) -> list[dict]:
     """Load RECCON-DD target utterances with their human cause spans."""
     return list(_read_jsonl_gz(Path(data_dir) / "reccon" / f"{split}.jsonl.gz"))
+
+
+def stratified_sample(samples: list[DialogueSample], per_label: int, seed: int) -> list[DialogueSample]:
+    """Draw ``per_label`` samples of every emotion (all of a label if it has fewer), seeded, in a stable order."""
+    import random
+
+    rng = random.Random(seed)
+    by_label: dict[str, list[DialogueSample]] = {}
+    for sample in samples:
+        by_label.setdefault(sample.emotion, []).append(sample)
+    drawn = []
+    for label in sorted(by_label):
+        group = by_label[label]
+        drawn += rng.sample(group, min(per_label, len(group)))
+    return drawn

@@ -1,0 +1,1 @@
+"""`hef eval`: HEF against the SEM alone, the LLM alone and ablations, on ED test."""

@@ -1,0 +1,237 @@
+"""Turn predictions.jsonl into metrics.json, PNG plots and report.md (all recomputable from the file)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hef_graph.evaluation import reply_metrics as rm
+from hef_graph.evaluation.systems import SYSTEMS
+from hef_graph.labels import EMOTIONS
+from hef_graph.metrics import macro_f1
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    """Read predictions, ignoring a torn last line."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy, macro-F1, and for HEF systems the stage statistics and SEM overrides."""
+    gold = [r["gold"] for r in records]
+    predicted = [r["emotion"] for r in records]
+    metrics: dict[str, Any] = {
+        "emotion_samples": len(records),
+        "emotion_accuracy": float(np.mean([p == g for p, g in zip(predicted, gold, strict=True)])),
+        "macro_f1": macro_f1(predicted, gold, EMOTIONS),
+    }
+    if "primary_emotions" not in records[0]:
+        return metrics
+    stage_two = [r for r in records if r["fallback_judgement"] is not None]
+    metrics |= {
+        "stage_one_hit_rate": float(np.mean([r["gold"] in r["primary_emotions"] for r in records])),
+        "stage_counts": dict(Counter(r["emotion_stage"] for r in records)),
+        "stage_two_rate": len(stage_two) / len(records),
+        "stage_two_accuracy": float(np.mean([r["emotion"] == r["gold"] for r in stage_two])) if stage_two else None,
+    }
+    for stage in ("primary", "fallback"):
+        overrides = [r for r in records if r["emotion_stage"] == stage and r["emotion"] != r["sem_top1"]]
+        metrics[f"{stage}_overrides"] = {
+            "count": len(overrides),
+            "right": sum(r["emotion"] == r["gold"] for r in overrides),
+            "wrong_where_sem_was_right": sum(r["sem_top1"] == r["gold"] for r in overrides),
+        }
+    return metrics
+
+
+def reply_metrics(records: list[dict[str, Any]], sem_causes: dict[str, list[str]], sem: Any) -> dict[str, Any]:
+    """Dist, BLEU, embedding scores, length, emotional alignment and cause coverage of the replies."""
+    replies = [r["reply"] or "" for r in records]
+    references = [r["reference"] for r in records]
+    probabilities = sem.predict_proba([[reply] for reply in replies])
+    gold_index = [EMOTIONS.index(r["gold"]) for r in records]
+    own = [rm.cause_coverage(r["reply"] or "", r.get("cause_words") or []) for r in records]
+    shared = [rm.cause_coverage(r["reply"] or "", sem_causes.get(r["sample_id"], [])) for r in records]
+    return {
+        "reply_samples": len(records),
+        "dist_1": rm.distinct_n(replies, 1),
+        "dist_2": rm.distinct_n(replies, 2),
+        "bleu_1": rm.bleu(replies, references, 1),
+        "bleu_2": rm.bleu(replies, references, 2),
+        "bleu_4": rm.bleu(replies, references, 4),
+        "bertscore_f1": float(np.mean(rm.bertscore_f1(replies, references))),
+        "embedding_cosine": float(np.mean(rm.embedding_similarity(replies, references))),
+        "mean_length": rm.mean_length(replies),
+        "emotion_alignment_top1": float(np.mean(probabilities.argmax(1) == np.array(gold_index))),
+        "emotion_alignment_top3": float(np.mean([g in np.argsort(-p)[:3] for p, g in zip(probabilities, gold_index,
+                                                                                         strict=True)])),
+        "own_cause_coverage": _mean([c for c in own if c is not None]),
+        "sem_cause_coverage": _mean([c for c in shared if c is not None]),
+    }  # fmt: skip
+
+
+def cost_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """LLM calls and generated tokens per turn; per-node and per-turn latency percentiles."""
+    nodes: dict[str, list[float]] = defaultdict(list)
+    for record in records:
+        for node, seconds in record["node_seconds"].items():
+            nodes[node].append(seconds)
+    full_turns = [r["turn_seconds"] for r in records if r["with_reply"]]
+    return {
+        "llm_calls_per_turn": float(np.mean([r["llm_calls"] for r in records])),
+        "generated_tokens_per_turn": float(np.mean([r["generated_tokens"] for r in records if r["with_reply"]] or [0])),
+        "node_seconds": {n: {"p50": _pct(v, 50), "p95": _pct(v, 95)} for n, v in nodes.items()},
+        "turn_seconds_with_reply": {"p50": _pct(full_turns, 50), "p95": _pct(full_turns, 95)} if full_turns else None,
+        "turn_seconds_emotion_only": {
+            "p50": _pct([r["turn_seconds"] for r in records if not r["with_reply"]], 50),
+            "p95": _pct([r["turn_seconds"] for r in records if not r["with_reply"]], 95),
+        },
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _pct(values: list[float], q: int) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str, Any]]:
+    """Metrics of every system found in the records, with the reply keys present (None) for all."""
+    by_system: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_system[record["system"]].append(record)
+    sem_causes = {r["sample_id"]: r["sem_cause_words"] for r in records if r.get("sem_cause_words")}
+    metrics = {}
+    for name, group in by_system.items():
+        with_reply = [r for r in group if r["with_reply"] and r["reply"] is not None]
+        metrics[name] = {"description": SYSTEMS[name].description if name in SYSTEMS else name}
+        metrics[name] |= emotion_metrics(group)
+        metrics[name] |= dict.fromkeys(("dist_1", "dist_2", "bleu_1", "bleu_2", "bleu_4"))
+        if with_reply:
+            metrics[name] |= reply_metrics(with_reply, sem_causes, sem)
+        metrics[name] |= cost_metrics(group)
+    return metrics
+
+
+def plot_confusion(records: list[dict[str, Any]], system: str, path: Path) -> None:
+    """Save a row-normalised 32x32 confusion matrix of one system."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.zeros((len(EMOTIONS), len(EMOTIONS)))
+    for r in records:
+        if r["system"] == system:
+            matrix[EMOTIONS.index(r["gold"]), EMOTIONS.index(r["emotion"])] += 1
+    matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    figure, axis = plt.subplots(figsize=(9, 8))
+    image = axis.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+    axis.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=90, fontsize=7)
+    axis.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=7)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("gold")
+    axis.set_title(f"{system}: confusion on ED test (row-normalised)")
+    figure.colorbar(image)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_bars(metrics: dict[str, dict[str, Any]], key: str, title: str, path: Path) -> None:
+    """Save a bar chart of one metric across systems."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in metrics if metrics[n].get(key) is not None]
+    figure, axis = plt.subplots(figsize=(8, 4))
+    axis.bar(names, [metrics[n][key] for n in names], color="#6b8fd6")
+    axis.set_title(title)
+    axis.tick_params(axis="x", rotation=30)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _share(metrics: dict[str, Any], key: str) -> str:
+    return "–" if metrics.get(key) is None else f"{metrics[key]:.1%}"
+
+
+def _overrides(metrics: dict[str, Any], stage: str) -> str:
+    o = metrics.get(f"{stage}_overrides")
+    return f"{o['count']} ({o['right']} / {o['wrong_where_sem_was_right']})" if o else "–"
+
+
+def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
+    """Render the report tables."""
+    lines = [f"# HEF evaluation on ED test\n\n{meta['command']}\n", "## Emotion\n",
+             "| system | n | accuracy | macro-F1 | gold in top-k | stage two runs | stage-two accuracy | "
+             "stage-one overrides (right / wrong) | stage-two overrides (right / wrong) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, m in metrics.items():
+        lines.append(
+            f"| {name} | {m['emotion_samples']} | {m['emotion_accuracy']:.1%} | {m['macro_f1']:.3f} | "
+            f"{_share(m, 'stage_one_hit_rate')} | {_share(m, 'stage_two_rate')} | {_share(m, 'stage_two_accuracy')} | "
+            f"{_overrides(m, 'primary')} | {_overrides(m, 'fallback')} |"
+        )
+    lines += ["\n## Replies\n", "| system | n | Dist-1 | Dist-2 | BLEU-1 | BLEU-2 | BLEU-4 | BERTScore-F1 | cosine | "
+              "length | SEM reads gold (top-1 / top-3) | own cause coverage | SEM cause coverage |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, m in metrics.items():
+        if m.get("reply_samples"):
+            own = "–" if m["own_cause_coverage"] is None else f"{m['own_cause_coverage']:.2f}"
+            lines.append(
+                f"| {name} | {m['reply_samples']} | {m['dist_1']:.2f} | {m['dist_2']:.2f} | {m['bleu_1']:.2f} | "
+                f"{m['bleu_2']:.2f} | {m['bleu_4']:.2f} | {m['bertscore_f1']:.3f} | {m['embedding_cosine']:.3f} | "
+                f"{m['mean_length']:.1f} | {m['emotion_alignment_top1']:.1%} / {m['emotion_alignment_top3']:.1%} | "
+                f"{own} | {m['sem_cause_coverage']:.2f} |"
+            )
+    lines += [
+        "\n## Cost per turn (this machine's CPU)\n",
+        "| system | LLM calls | generated tokens | turn p50 / p95 (with reply) | turn p50 / p95 (emotion only) "
+        "| slowest node p50 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in metrics.items():
+        full, emo = m["turn_seconds_with_reply"], m["turn_seconds_emotion_only"]
+        slowest = max(m["node_seconds"].items(), key=lambda kv: kv[1]["p50"] or 0, default=None)
+        lines.append(
+            f"| {name} | {m['llm_calls_per_turn']:.2f} | {m['generated_tokens_per_turn']:.1f} | "
+            + (f"{full['p50']:.2f} / {full['p95']:.2f} s" if full else "–")
+            + " | "
+            + (f"{emo['p50']:.2f} / {emo['p95']:.2f} s" if emo["p50"] is not None else "–")
+            + " | "
+            + (f"{slowest[0]} {slowest[1]['p50']:.2f} s" if slowest else "–")
+            + " |"
+        )
+    lines += ["\n![accuracy](accuracy.png)\n", "![hef confusion](confusion_hef.png)\n",
+              "![sem confusion](confusion_sem.png)\n"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def write_report(output_dir: Path, meta: dict[str, Any], sem: Any) -> dict[str, dict[str, Any]]:
+    """Write metrics.json, the plots and report.md from output_dir/predictions.jsonl."""
+    records = load_records(output_dir / "predictions.jsonl")
+    metrics = build_metrics(records, sem)
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (output_dir / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
+    plot_bars(metrics, "emotion_accuracy", "Emotion accuracy on ED test", output_dir / "accuracy.png")
+    for system in ("hef", "sem"):
+        if system in metrics:
+            plot_confusion(records, system, output_dir / f"confusion_{system}.png")
+    (output_dir / "report.md").write_text(markdown(metrics, meta))
+    return metrics

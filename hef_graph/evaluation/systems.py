@@ -1,0 +1,168 @@
+"""The systems `hef eval` compares, and how one of them handles one ED sample."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from hef_graph.context import Context
+from hef_graph.dialogue import format_dialogue
+from hef_graph.graph import build_graph
+from hef_graph.labels import EMOTIONS, parse_emotion
+from hef_graph.llm import chat
+from hef_graph.nodes.draft_response import clean_reply
+from hef_graph.prompting import render_prompt
+from hef_graph.scoring import scorer_for
+from hef_graph.sem.data import DialogueSample
+from hef_graph.sem.protocol import EmotionModel
+
+
+@dataclass(frozen=True)
+class System:
+    """A named configuration: the SEM alone, the LLM alone, or HEF with Context overrides."""
+
+    name: str
+    kind: Literal["sem", "llm", "hef"]
+    description: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+SYSTEMS: dict[str, System] = {
+    s.name: s
+    for s in (
+        System("sem", "sem", "SEM alone: its top-1 emotion, no reply"),
+        System("llm", "llm", "LLM alone: zero-shot 32-way emotion and a direct empathetic reply, no SEM"),
+        System("hef", "hef", "HEF, full (k=3, scored judgement, cause words)"),
+        System("hef_no_stage_two", "hef", "HEF without stage two (the SEM's top-1 when stage one rejects)",
+               {"stage_two": False}),
+        System("hef_no_causes", "hef", "HEF without cause words in the reply", {"num_cause_words": 0}),
+        System("hef_k1", "hef", "HEF with k=1", {"top_k": 1}),
+        System("hef_k5", "hef", "HEF with k=5", {"top_k": 5}),
+        System("hef_generate", "hef", "HEF judging by generate-and-parse (the paper's way)", {"judgement": "generate"}),
+    )
+}  # fmt: skip
+REPLY_SYSTEMS = ("llm", "hef", "hef_no_causes")
+
+
+class LLMCallCounter(BaseCallbackHandler):
+    """Count chat-model calls and the tokens they generated, from LangChain callbacks."""
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        """Count generated tokens with ``count_tokens`` (the LLM's own tokenizer where known)."""
+        self.calls = 0
+        self.generated_tokens = 0
+        self._count_tokens = count_tokens
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, **kwargs: Any) -> None:
+        """Count one call."""
+        self.calls += 1
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+        """Add the generated tokens."""
+        for generations in response.generations:
+            for generation in generations:
+                self.generated_tokens += self._count_tokens(generation.text)
+
+
+def token_counter(llm: BaseChatModel) -> Callable[[str], int]:
+    """Return a token counter for the LLM (its tokenizer when local, else whitespace words)."""
+    scorer = scorer_for(llm)
+    if scorer is not None:
+        return lambda text: len(scorer.tokenizer(text, add_special_tokens=False).input_ids)
+    return lambda text: len(text.split())
+
+
+def as_messages(context: tuple[str, ...]) -> list[tuple[str, str]]:
+    """ED context as chat messages: the speaker is the user."""
+    return [("user" if i % 2 == 0 else "assistant", text) for i, text in enumerate(context)]
+
+
+class SystemRunner:
+    """Run one system on one sample and return a flat record with every intermediate decision."""
+
+    def __init__(self, system: System, llm: BaseChatModel, sem: EmotionModel) -> None:
+        """Prepare the graphs (with and without reply) or the LLM-alone path."""
+        self.system, self.llm, self.sem = system, llm, sem
+        self.context = Context(**system.overrides)
+        self.graphs = {reply: build_graph(llm=llm, sem=sem, reply=reply) for reply in (True, False)}
+        self.count_tokens = token_counter(llm)
+
+    def run(self, sample: DialogueSample, with_reply: bool) -> dict[str, Any]:
+        """Return the record for ``sample``; the reply is produced only when ``with_reply``."""
+        record = {"sample_id": sample.sample_id, "system": self.system.name, "gold": sample.emotion,
+                  "reference": sample.reference, "with_reply": with_reply}  # fmt: skip
+        counter = LLMCallCounter(self.count_tokens)
+        started = time.perf_counter()
+        if self.system.kind == "sem":
+            record |= self._run_sem(sample)
+        elif self.system.kind == "llm":
+            record |= self._run_llm(sample, with_reply, counter)
+        else:
+            record |= self._run_hef(sample, with_reply, counter)
+        record["turn_seconds"] = time.perf_counter() - started
+        record["llm_calls"] = counter.calls + record.pop("scored_calls", 0)
+        record["generated_tokens"] = counter.generated_tokens
+        return record
+
+    def _run_sem(self, sample: DialogueSample) -> dict[str, Any]:
+        row = self.sem.predict_proba([list(sample.context)])[0]
+        emotion = self.sem.labels[int(row.argmax())]
+        return {"emotion": emotion, "sem_top1": emotion, "emotion_stage": "sem", "reply": None, "node_seconds": {}}
+
+    def _run_llm(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
+        dialogue = format_dialogue(sample.context)
+        system = SystemMessage(render_prompt("system"))
+        question = HumanMessage(render_prompt("classify_emotion", dialogue=dialogue, candidates=", ".join(EMOTIONS)))
+        scorer = scorer_for(self.llm)
+        node_seconds: dict[str, float] = {}
+        started = time.perf_counter()
+        if scorer is not None:
+            likelihoods = scorer.log_likelihoods([system, question], list(EMOTIONS))
+            emotion, judgement, scored = max(likelihoods, key=likelihoods.__getitem__), "scored (32 labels)", 1
+        else:
+            judgement = chat(self.llm, [system, question], 8, 1.3)
+            emotion, scored = parse_emotion(judgement) or "unparsed", 0
+        node_seconds["classify"] = time.perf_counter() - started
+        reply = None
+        if with_reply:
+            started = time.perf_counter()
+            prompt = HumanMessage(render_prompt("direct_reply", dialogue=dialogue))
+            raw = chat(self.llm, [system, prompt], self.context.max_new_tokens, self.context.repetition_penalty,
+                       {"callbacks": [counter]})  # fmt: skip
+            reply = clean_reply(raw)
+            node_seconds["reply"] = time.perf_counter() - started
+        return {"emotion": emotion, "primary_judgement": judgement, "reply": reply, "node_seconds": node_seconds,
+                "scored_calls": scored}  # fmt: skip
+
+    def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
+        graph = self.graphs[with_reply]
+        state: dict[str, Any] = {}
+        node_seconds: dict[str, float] = {}
+        last = time.perf_counter()
+        for update in graph.stream({"messages": as_messages(sample.context)}, {"callbacks": [counter]},
+                                   context=self.context, stream_mode="updates"):  # fmt: skip
+            now = time.perf_counter()
+            for node, values in update.items():
+                node_seconds[node] = now - last
+                state |= values or {}
+            last = now
+        judgements = [state.get("primary_judgement") or "", state.get("fallback_judgement") or ""]
+        return {
+            "emotion": state["emotion"],
+            "emotion_stage": state["emotion_stage"],
+            "sem_top1": state["primary_emotions"][0],
+            "primary_emotions": state["primary_emotions"],
+            "primary_judgement": state["primary_judgement"],
+            "fallback_judgement": state["fallback_judgement"],
+            "sem_cause_words": [c["word"] for c in state["sem_cause_words"]],
+            "cause_words": [c["word"] for c in state["cause_words"]],
+            "reply": state.get("reply") if with_reply else None,
+            "node_seconds": node_seconds,
+            "scored_calls": sum(j.startswith("scored:") for j in judgements),
+        }

@@ -1,0 +1,43 @@
+"""One emotion judgement by the LLM: scored against the SEM prior where possible, else generated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from hef_graph.context import Context
+from hef_graph.deps import llm_of
+from hef_graph.dialogue import format_dialogue
+from hef_graph.llm import chat
+from hef_graph.prompting import render_prompt
+from hef_graph.scoring import combine, describe, scorer_for
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The LLM's judgement: its raw text, and the label it chose when the answer was scored."""
+
+    text: str
+    scored_choice: str | None = None
+
+
+def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping[str, float]) -> Verdict:
+    """Ask the LLM which candidate (the keys of ``prior``) fits the dialogue.
+
+    With ``judgement`` 'score' (or 'auto' and an in-process model) the candidates are scored as
+    continuations and combined with the SEM prior; otherwise the answer is generated, to be parsed.
+    """
+    llm = llm_of(context)
+    messages = [
+        SystemMessage(render_prompt("system")),
+        HumanMessage(render_prompt(prompt, dialogue=format_dialogue(dialogue), candidates=", ".join(prior))),
+    ]
+    scorer = scorer_for(llm) if context.judgement != "generate" else None
+    if context.judgement == "score" and scorer is None:
+        raise ValueError("judgement='score' needs an in-process transformers LLM; use 'auto' or 'generate'")
+    if scorer is None:
+        return Verdict(chat(llm, messages, context.judge_max_new_tokens, context.repetition_penalty))
+    posterior = combine(prior, scorer.log_likelihoods(messages, list(prior)), context.llm_weight)
+    return Verdict(describe(posterior), max(posterior, key=posterior.__getitem__))

@@ -1,0 +1,94 @@
+"""Judge by scoring, not generating: the LLM's log-probability of each candidate label as its answer.
+
+One prefill of the judgement prompt is cached and shared; the label continuations run as one batch,
+with no decoding. The LLM's normalised likelihood is then combined with the SEM's probability
+(a product of experts, ``p_sem * p_llm ** weight``), so a weak LLM can refine but not wreck the SEM.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from hef_graph.labels import NONE_OF_THESE
+from hef_graph.llm import is_local_pipeline
+
+
+class LabelScorer:
+    """Score candidate answers of a local causal LM after a chat prompt."""
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        """Keep the model and tokenizer of a transformers text-generation pipeline."""
+        self.model = model
+        self.tokenizer = tokenizer
+        # transformers renamed `past_key_values` to `cache` (the old name warns, then goes in 5.40).
+        parameters = inspect.signature(model.forward).parameters
+        self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
+
+    def log_likelihoods(self, messages: Sequence[BaseMessage], candidates: Sequence[str]) -> dict[str, float]:
+        """Return log P(candidate | prompt) for each candidate (lower- or capitalised spelling, summed)."""
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
+        prefix = self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        spellings = [spelling for c in candidates for spelling in (c, c.capitalize())]
+        totals = self._continuation_log_probs(prefix, spellings)
+        return {
+            candidate: float(torch.logsumexp(torch.tensor(totals[2 * i : 2 * i + 2]), 0))
+            for i, candidate in enumerate(candidates)
+        }
+
+    @torch.inference_mode()
+    def _continuation_log_probs(self, prefix: str, continuations: list[str]) -> list[float]:
+        device = self.model.device
+        prefix_ids = self.tokenizer(prefix, return_tensors="pt", add_special_tokens=False).input_ids.to(device)
+        pieces = [self.tokenizer(text, add_special_tokens=False).input_ids for text in continuations]
+        width = max(len(piece) for piece in pieces)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        ids = torch.tensor([piece + [pad] * (width - len(piece)) for piece in pieces], device=device)
+        mask = torch.tensor([[1] * len(piece) + [0] * (width - len(piece)) for piece in pieces], device=device)
+        prefill = self.model(prefix_ids, use_cache=True)
+        cache = prefill.past_key_values
+        cache.batch_repeat_interleave(len(pieces))
+        full_mask = torch.cat([torch.ones(len(pieces), prefix_ids.shape[1], dtype=mask.dtype, device=device), mask], 1)
+        rest = self.model(ids, attention_mask=full_mask, use_cache=False, **{self._cache_argument: cache})
+        first = prefill.logits[:, -1:].expand(len(pieces), 1, -1)
+        logits = torch.cat([first, rest.logits[:, :-1]], 1).float()
+        token_log_probs = torch.log_softmax(logits, -1).gather(-1, ids[..., None])[..., 0]
+        return (token_log_probs * mask).sum(1).tolist()
+
+
+def scorer_for(llm: BaseChatModel) -> LabelScorer | None:
+    """Return a scorer when the LLM's log-probabilities are reachable (in-process transformers), else None."""
+    if not is_local_pipeline(llm):
+        return None
+    pipeline = llm.llm.pipeline  # type: ignore[attr-defined]
+    return LabelScorer(pipeline.model, pipeline.tokenizer)
+
+
+def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:
+    """Posterior over candidates from the SEM prior and the LLM likelihood raised to ``weight``."""
+    top = max(log_likelihoods.values())
+    normaliser = top + math.log(sum(math.exp(v - top) for v in log_likelihoods.values()))
+    scores = {c: math.log(max(prior[c], 1e-9)) + weight * (log_likelihoods[c] - normaliser) for c in log_likelihoods}
+    best = max(scores.values())
+    total = sum(math.exp(s - best) for s in scores.values())
+    return {c: math.exp(s - best) / total for c, s in scores.items()}
+
+
+def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -> dict[str, float]:
+    """SEM prior for stage one: each primary label's probability, and 'none' gets the mass left over."""
+    prior = {label: distribution[label] for label in primary}
+    prior[NONE_OF_THESE] = max(1e-6, 1.0 - sum(prior.values()))
+    return prior
+
+
+def describe(posterior: Mapping[str, float]) -> str:
+    """Render a scored judgement as text for the state and traces."""
+    ranked = sorted(posterior.items(), key=lambda item: -item[1])
+    return "scored: " + ", ".join(f"{label} {p:.2f}" for label, p in ranked[:6])

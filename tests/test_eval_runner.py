@@ -1,0 +1,45 @@
+"""`hef eval` plumbing: stratified plan, resumable predictions, metrics.json keys, with a fake LLM."""
+
+import json
+
+import pytest
+
+from hef_graph.evaluation import runner
+from hef_graph.evaluation.report import write_report
+from hef_graph.evaluation.runner import EvalConfig, plan, run_eval
+from tests.conftest import fake_llm
+
+pytestmark = pytest.mark.data
+
+
+def test_plan_is_stratified_with_a_reply_subset(data_dir, tmp_path):
+    config = EvalConfig(data_dir=data_dir, output_dir=tmp_path, systems=["sem", "hef"], sample=2, reply_sample=1)
+    tasks = plan(config)
+    assert len(tasks) == 2 * 32 * 2
+    hef_tasks = [t for t in tasks if t[1] == "hef"]
+    assert sum(with_reply for _, _, with_reply in hef_tasks) == 32
+    assert not any(with_reply for _, name, with_reply in tasks if name == "sem")
+
+
+def test_unknown_system_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown systems"):
+        EvalConfig(data_dir=tmp_path, output_dir=tmp_path, systems=["gpt9"])
+
+
+def test_run_resumes_and_writes_the_contract_metrics(data_dir, tmp_path, monkeypatch, real_sem):
+    monkeypatch.setattr(runner, "load_llm", lambda spec: fake_llm("none", "Emotion: sad", "I'm sorry to hear that."))
+    config = EvalConfig(data_dir=data_dir, output_dir=tmp_path, systems=["sem", "llm", "hef"], sample=1,
+                        reply_sample=1, limit=2)  # fmt: skip
+    path = run_eval(config)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 6
+    with path.open("a") as handle:
+        handle.write('{"torn": ')  # a run killed mid-write
+    run_eval(config)
+    assert len([line for line in path.read_text().splitlines() if line.startswith('{"sample_id"')]) == 6
+    metrics = write_report(tmp_path, {"command": "test"}, real_sem)
+    for system in ("sem", "llm", "hef"):
+        assert {"emotion_accuracy", "macro_f1", "dist_1", "dist_2", "bleu_1"} <= set(metrics[system])
+    assert metrics["hef"]["dist_1"] is not None and metrics["sem"]["dist_1"] is None
+    assert json.loads((tmp_path / "metrics.json").read_text())["hef"]["emotion_samples"] == 2
+    assert (tmp_path / "report.md").is_file() and (tmp_path / "accuracy.png").is_file()
