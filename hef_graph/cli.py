@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -178,25 +178,6 @@ def read_dialogue(path: Path) -> list[tuple[str, str]]:
     return messages
 
 
-def decision_table(state: dict[str, Any]) -> Any:
-    """Summarise what each node decided, for the terminal."""
-    from rich.table import Table
-
-    table = Table(title="What HEF decided", show_header=True, header_style="bold")
-    table.add_column("node")
-    table.add_column("decision")
-    distribution = state["sem_distribution"]
-    primary = ", ".join(f"{label} {distribution[label]:.2f}" for label in state["primary_emotions"])
-    table.add_row("detect_emotion", f"top-k: {primary}")
-    table.add_row("judge_primary", f"answer: {state['primary_judgement']!r}")
-    if state.get("fallback_judgement") is not None:
-        table.add_row("judge_fallback", f"answer: {state['fallback_judgement']!r}")
-    table.add_row("emotion", f"[bold]{state['emotion']}[/] (decided by: {state['emotion_stage']})")
-    causes = ", ".join(f"{c['word']} {c['score']:.2f}" for c in state["cause_words"]) or "(none)"
-    table.add_row("perceive_causes", causes)
-    return table
-
-
 @app.command()
 def respond(
     text: Annotated[str | None, typer.Argument(help="The user's message.")] = None,
@@ -223,6 +204,8 @@ def respond(
         state = {key: value for key, value in state.items() if key != "messages"}
         console.print_json(data=state)
         return
+    from hef_graph.display import decision_table
+
     console.print(decision_table(state))
     console.print(f"[bold green]HEF:[/] {state['reply']}", highlight=False)
 
@@ -235,11 +218,56 @@ def graph(
 ) -> None:
     """Print the graph as Mermaid text."""
     from hef_graph import build_graph
+    from hef_graph.trace import render_graph_png
 
-    compiled = build_graph()
-    typer.echo(compiled.get_graph().draw_mermaid())
+    typer.echo(build_graph().get_graph().draw_mermaid())
     if png is not None:
-        fail("PNG rendering is not available yet; pipe the Mermaid text to a renderer")
+        render_graph_png(str(png))
+
+
+ThreadDb = Annotated[Path | None, typer.Option(help="SQLite thread store (default: per-user data folder).")]
+
+
+@app.command()
+def trace(
+    out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("hef-trace.html"),
+    text: Annotated[str | None, typer.Option(help="Run this message once and trace it.")] = None,
+    thread: Annotated[str | None, typer.Option(help="Trace every turn of this saved thread instead.")] = None,
+    db: ThreadDb = None,
+) -> None:
+    """Write one self-contained HTML page showing what the graph did (no network, no CDN)."""
+    from hef_graph import build_graph, sqlite_checkpointer
+    from hef_graph.trace import render_html, traced_invoke, turns_from_history
+
+    try:
+        if (text is None) == (thread is None):
+            raise ValueError("give either --text MESSAGE or --thread ID")
+        if thread is not None:
+            graph = build_graph(checkpointer=sqlite_checkpointer(db))
+            turns = turns_from_history(graph, {"configurable": {"thread_id": thread}})
+            if not turns:
+                raise ValueError(f"thread {thread!r} has no finished turn in {db or 'the default store'}")
+        else:
+            turns = [traced_invoke(build_graph(), {"messages": [("user", text)]})]
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        fail(str(error))
+    out.write_text(render_html(turns), encoding="utf-8")
+    console.print(f"trace written to {out}")
+
+
+@app.command()
+def chat(
+    db: ThreadDb = None,
+    thread: Annotated[str | None, typer.Option(help="Continue this thread (default: the last one).")] = None,
+    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+) -> None:
+    """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit."""
+    from hef_graph.chat import ChatSession
+
+    try:
+        ChatSession(db=db, thread=thread, llm=llm, console=console).loop()
+    except (ValueError, RuntimeError) as error:
+        fail(str(error))
 
 
 def main() -> None:

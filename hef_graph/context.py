@@ -27,7 +27,7 @@ class Context:
     device: str | None = field(
         default=None, metadata={"description": "cuda or cpu for local models; None picks the best."}
     )
-    max_new_tokens: int = field(default=60, metadata={"description": "Length cap of the reply, in tokens."})
+    max_new_tokens: int = field(default=48, metadata={"description": "Length cap of the reply, in tokens."})
     judge_max_new_tokens: int = field(default=8, metadata={"description": "Length cap of each emotion judgement."})
     repetition_penalty: float = field(default=1.3, metadata={"description": "Keeps small LLMs out of loops."})
     judgement: Literal["auto", "score", "generate"] = field(

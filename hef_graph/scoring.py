@@ -32,16 +32,12 @@ class LabelScorer:
         self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
 
     def log_likelihoods(self, messages: Sequence[BaseMessage], candidates: Sequence[str]) -> dict[str, float]:
-        """Return log P(candidate | prompt) for each candidate (lower- or capitalised spelling, summed)."""
+        """Return log P(candidate | prompt) for each candidate, spelled as an answer starts (capitalised)."""
         roles = {"system": "system", "human": "user", "ai": "assistant"}
         chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
         prefix = self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-        spellings = [spelling for c in candidates for spelling in (c, c.capitalize())]
-        totals = self._continuation_log_probs(prefix, spellings)
-        return {
-            candidate: float(torch.logsumexp(torch.tensor(totals[2 * i : 2 * i + 2]), 0))
-            for i, candidate in enumerate(candidates)
-        }
+        totals = self._continuation_log_probs(prefix, [c.capitalize() for c in candidates])
+        return dict(zip(candidates, totals, strict=True))
 
     @torch.inference_mode()
     def _continuation_log_probs(self, prefix: str, continuations: list[str]) -> list[float]:

@@ -113,6 +113,12 @@ def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str
     for record in records:
         by_system[record["system"]].append(record)
     sem_causes = {r["sample_id"]: r["sem_cause_words"] for r in records if r.get("sem_cause_words")}
+    for name in list(by_system):
+        source = SYSTEMS[name].emotion_from if name in SYSTEMS else None
+        if source in by_system:  # same emotion path by construction: reuse the source's emotion-only records
+            own = {r["sample_id"] for r in by_system[name]}
+            by_system[name] += [r | {"system": name, "reused_from": source} for r in by_system[source]
+                                if r["sample_id"] not in own and not r["with_reply"]]  # fmt: skip
     metrics = {}
     for name, group in by_system.items():
         with_reply = [r for r in group if r["with_reply"] and r["reply"] is not None]
@@ -178,7 +184,17 @@ def _overrides(metrics: dict[str, Any], stage: str) -> str:
 
 def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     """Render the report tables."""
-    lines = [f"# HEF evaluation on ED test\n\n{meta['command']}\n", "## Emotion\n",
+    systems = [
+        f"- `{name}`: {m['description']}"
+        + (
+            f" (emotion path identical to `{SYSTEMS[name].emotion_from}` by construction; its emotion-only records are "
+            "reused)"
+            if name in SYSTEMS and SYSTEMS[name].emotion_from in metrics
+            else ""
+        )
+        for name, m in metrics.items()
+    ]
+    lines = [f"# HEF evaluation on ED test\n\n`{meta['command']}`\n", "## Systems\n", *systems, "\n## Emotion\n",
              "| system | n | accuracy | macro-F1 | gold in top-k | stage two runs | stage-two accuracy | "
              "stage-one overrides (right / wrong) | stage-two overrides (right / wrong) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip

@@ -52,11 +52,13 @@ def plan(config: EvalConfig) -> list[tuple[DialogueSample, str, bool]]:
     samples = stratified_sample(load_samples(config.data_dir, "test"), config.sample, config.seed)
     reply_ids = {s.sample_id for s in stratified_sample(samples, config.reply_sample, config.seed)}
     samples = samples[: config.limit]
-    return [
-        (sample, name, name in REPLY_SYSTEMS and sample.sample_id in reply_ids)
-        for name in config.systems
-        for sample in samples
-    ]
+    tasks = []
+    for name in config.systems:
+        for sample in samples:
+            with_reply = name in REPLY_SYSTEMS and sample.sample_id in reply_ids
+            if with_reply or SYSTEMS[name].emotion_from not in config.systems:
+                tasks.append((sample, name, with_reply))
+    return tasks
 
 
 def finished(path: Path) -> set[tuple[str, str]]:

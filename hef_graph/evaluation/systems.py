@@ -31,6 +31,8 @@ class System:
     kind: Literal["sem", "llm", "hef"]
     description: str
     overrides: dict[str, Any] = field(default_factory=dict)
+    emotion_from: str | None = None
+    """A system whose emotion path is identical by construction; its emotion-only records are reused."""
 
 
 SYSTEMS: dict[str, System] = {
@@ -41,7 +43,7 @@ SYSTEMS: dict[str, System] = {
         System("hef", "hef", "HEF, full (k=3, scored judgement, cause words)"),
         System("hef_no_stage_two", "hef", "HEF without stage two (the SEM's top-1 when stage one rejects)",
                {"stage_two": False}),
-        System("hef_no_causes", "hef", "HEF without cause words in the reply", {"num_cause_words": 0}),
+        System("hef_no_causes", "hef", "HEF without cause words in the reply", {"num_cause_words": 0}, "hef"),
         System("hef_k1", "hef", "HEF with k=1", {"top_k": 1}),
         System("hef_k5", "hef", "HEF with k=5", {"top_k": 5}),
         System("hef_generate", "hef", "HEF judging by generate-and-parse (the paper's way)", {"judgement": "generate"}),

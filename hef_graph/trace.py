@@ -1,0 +1,214 @@
+"""Record what the graph did on a turn and render it as one self-contained HTML page (no network, no CDN)."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from hef_graph.context import Context
+
+NODES = ("detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response")
+
+
+@dataclass
+class TurnTrace:
+    """One user turn: the nodes run, in order, with their durations, and the final state."""
+
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def traced_invoke(
+    graph: CompiledStateGraph,
+    inputs: dict[str, Any],
+    config: dict[str, Any] | None = None,
+    context: Context | None = None,
+) -> TurnTrace:
+    """Run one turn through ``graph.stream`` and time each node from its update."""
+    trace = TurnTrace()
+    last = time.perf_counter()
+    for update in graph.stream(inputs, config, context=context, stream_mode="updates"):
+        now = time.perf_counter()
+        for node, values in update.items():
+            trace.steps.append((node, now - last))
+            trace.state |= values or {}
+        last = now
+    if config and graph.checkpointer is not None:
+        trace.state = dict(graph.get_state(config).values)
+    return trace
+
+
+def turns_from_history(graph: CompiledStateGraph, config: dict[str, Any]) -> list[TurnTrace]:
+    """Rebuild every finished turn of a thread from its checkpoints (durations from checkpoint times)."""
+    snapshots = list(reversed(list(graph.get_state_history(config))))
+    turns, current = [], TurnTrace()
+    for before, after in zip(snapshots, snapshots[1:], strict=False):
+        for node in before.next:
+            if node in NODES:
+                seconds = _timestamp(after.created_at) - _timestamp(before.created_at)
+                current.steps.append((node, seconds))
+        if not after.next and after.values.get("reply") and current.steps:
+            current.state = dict(after.values)
+            turns.append(current)
+            current = TurnTrace()
+    return turns
+
+
+def _timestamp(iso: str | None) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp() if iso else 0.0
+
+
+# ----- rendering ------------------------------------------------------------------------------
+
+_CSS = "".join(
+    [
+        "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;background:#fafbfd}",
+        "h1{font-size:22px}",
+        "h2{font-size:17px;margin-top:28px;border-bottom:1px solid #dde2ec;padding-bottom:4px}",
+        ".turn{background:#fff;border:1px solid #dde2ec;border-radius:10px;padding:16px 20px;margin-bottom:28px}",
+        ".graph svg{max-width:420px}",
+        ".node rect{fill:#eef0f6;stroke:#9aa3b8}",
+        ".node.visited rect{fill:#c9d8ff;stroke:#2f5bd3;stroke-width:2}",
+        ".node text{font-size:12px;text-anchor:middle;dominant-baseline:middle}",
+        ".edge{stroke:#9aa3b8;fill:none}",
+        ".edge.taken{stroke:#2f5bd3;stroke-width:2.5}",
+        "table{border-collapse:collapse}",
+        "td,th{padding:3px 10px 3px 0;text-align:left;font-size:13px;vertical-align:top}",
+        ".bar{display:inline-block;height:10px;background:#6b8fd6;border-radius:2px}",
+        ".bar.top{background:#e0693a}",
+        ".cause{border-radius:3px;padding:0 1px}",
+        ".speaker{font-weight:600;margin-right:6px}",
+        ".reply{font-size:15px;background:#eef7ee;padding:10px;border-radius:8px}",
+        ".decision{font-family:monospace;font-size:12px;background:#f3f4f8;padding:2px 6px;border-radius:4px}",
+    ]
+)
+
+_LAYOUT = {  # node -> (x, y) centre in the SVG
+    "__start__": (200, 20), "detect_emotion": (200, 75), "judge_primary": (200, 135), "judge_fallback": (320, 195),
+    "perceive_causes": (200, 255), "draft_response": (200, 315), "__end__": (200, 370),
+}  # fmt: skip
+_EDGES = [("__start__", "detect_emotion"), ("detect_emotion", "judge_primary"), ("judge_primary", "perceive_causes"),
+          ("judge_primary", "judge_fallback"), ("judge_fallback", "perceive_causes"),
+          ("perceive_causes", "draft_response"), ("draft_response", "__end__")]  # fmt: skip
+
+
+def graph_svg(visited: Iterable[str]) -> str:
+    """Draw the HEF graph with the visited nodes and the edges taken highlighted."""
+    path = ["__start__", *visited, "__end__"]
+    taken = set(zip(path, path[1:], strict=False))
+    parts = ['<svg viewBox="0 0 440 390" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="HEF graph">']
+    for source, target in _EDGES:
+        (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
+        css = "edge taken" if (source, target) in taken else "edge"
+        parts.append(
+            f'<line class="{css}" data-edge="{source}->{target}" x1="{x1}" y1="{y1 + 14}" x2="{x2}" y2="{y2 - 14}"/>'
+        )
+    for node, (x, y) in _LAYOUT.items():
+        css = "node visited" if node in path else "node"
+        width = 80 if node.startswith("__") else 130
+        parts.append(
+            f'<g class="{css}" data-node="{node}"><rect x="{x - width / 2}" y="{y - 14}" width="{width}" height="28" '
+            f'rx="8"/><text x="{x}" y="{y}">{node}</text></g>'
+        )
+    return "".join(parts) + "</svg>"
+
+
+def distribution_html(distribution: dict[str, float], primary: list[str]) -> str:
+    """A bar per emotion, best first, the SEM's top-k marked."""
+    rows = []
+    for label, p in sorted(distribution.items(), key=lambda item: -item[1]):
+        css = "bar top" if label in primary else "bar"
+        mark = " ★ top-k" if label in primary else ""
+        rows.append(f'<tr class="emotion-row" data-label="{label}"><td>{label}{mark}</td><td>{p:.3f}</td>'
+                    f'<td><span class="{css}" style="width:{max(1, int(300 * p))}px"></span></td></tr>')  # fmt: skip
+    return '<table class="distribution">' + "".join(rows) + "</table>"
+
+
+def dialogue_html(dialogue: list[str], causes: list[dict[str, Any]]) -> str:
+    """The dialogue with each cause word highlighted, its opacity following its score."""
+    top = max((c["score"] for c in causes), default=1.0) or 1.0
+    lines = []
+    for index, turn in enumerate(dialogue):
+        marks = sorted((c for c in causes if c.get("turn") == index), key=lambda c: c["start"])
+        pieces, cursor = [], 0
+        for cause in marks:
+            alpha = 0.25 + 0.75 * cause["score"] / top
+            pieces.append(html.escape(turn[cursor : cause["start"]]))
+            word = html.escape(turn[cause["start"] : cause["end"]])
+            pieces.append(
+                f'<mark class="cause" title="score {cause["score"]:.3f}" data-score="{cause["score"]:.4f}" '
+                f'style="background:rgba(224,105,58,{alpha:.2f})">{word}</mark>'
+            )
+            cursor = cause["end"]
+        pieces.append(html.escape(turn[cursor:]))
+        role = "Speaker (user)" if index % 2 == 0 else "Listener (assistant)"
+        lines.append(f'<p class="turn-text"><span class="speaker">{role}:</span>{"".join(pieces)}</p>')
+    return "".join(lines)
+
+
+def turn_html(number: int, turn: TurnTrace) -> str:
+    """Render one turn's section."""
+    state = turn.state
+    visited = [node for node, _ in turn.steps]
+    timing = "".join(f'<tr class="timing"><td>{node}</td><td>{seconds * 1000:.0f} ms</td>'
+                     f'<td><span class="bar" style="width:{max(1, int(60 * seconds))}px"></span></td></tr>'
+                     for node, seconds in turn.steps)  # fmt: skip
+    fallback = state.get("fallback_judgement")
+    primary = html.escape(state.get("primary_judgement", ""))
+    decisions = [
+        f"<tr><td>stage one (judge_primary)</td><td><span class='decision'>{primary}</span></td></tr>",
+        "<tr><td>stage two (judge_fallback)</td><td>"
+        + ("not run" if fallback is None else f"<span class='decision'>{html.escape(fallback)}</span>")
+        + "</td></tr>",
+        f"<tr><td>final emotion</td><td><b id='emotion-{number}'>{html.escape(state.get('emotion', ''))}</b> "
+        f"(decided by: {html.escape(state.get('emotion_stage', ''))})</td></tr>",
+    ]  # fmt: skip
+    return (
+        f'<section class="turn" id="turn-{number}"><h2>Turn {number}</h2>'
+        f'<div class="graph">{graph_svg(visited)}</div>'
+        f"<h3>Per-node timing</h3><table>{timing}</table>"
+        f"<h3>Dialogue and cause words</h3>{dialogue_html(state.get('dialogue', []), state.get('cause_words', []))}"
+        "<h3>SEM distribution (top-k marked)</h3>"
+        f"{distribution_html(state.get('sem_distribution', {}), state.get('primary_emotions', []))}"
+        f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
+        f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
+    )  # fmt: skip
+
+
+def render_html(turns: list[TurnTrace], title: str = "HEF trace") -> str:
+    """Return the whole page: inline CSS and SVG only, so it opens offline."""
+    body = "".join(turn_html(i + 1, turn) for i, turn in enumerate(turns)) or "<p>No finished turn.</p>"
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")  # fmt: skip
+
+
+def render_graph_png(path: str) -> None:
+    """Draw the graph to a PNG with matplotlib (offline; dashed edges are conditional)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(4.8, 4.6))
+    conditional = {("judge_primary", "perceive_causes"), ("judge_primary", "judge_fallback")}
+    for source, target in _EDGES:
+        (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
+        style = "dashed" if (source, target) in conditional else "solid"
+        axis.annotate("", xy=(x2, y2 - 14), xytext=(x1, y1 + 14),
+                      arrowprops={"arrowstyle": "->", "linestyle": style, "color": "#555"})  # fmt: skip
+    for node, (x, y) in _LAYOUT.items():
+        axis.text(x, y, node, ha="center", va="center", fontsize=9,
+                  bbox={"boxstyle": "round,pad=0.4", "facecolor": "#eef0f6", "edgecolor": "#9aa3b8"})  # fmt: skip
+    axis.set_xlim(60, 420)
+    axis.set_ylim(395, 0)
+    axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

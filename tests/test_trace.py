@@ -1,0 +1,80 @@
+"""Trace pages: self-contained HTML with the path, timings, distribution, causes, decisions and reply."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hef_graph import build_graph
+from hef_graph.trace import render_graph_png, render_html, traced_invoke, turns_from_history
+from tests.conftest import ScriptedSEM, fake_llm
+
+ARTEFACTS = Path(os.environ.get("HEF_TEST_ARTEFACTS", Path(__file__).resolve().parents[1] / "test-artefacts"))
+
+
+def fallback_turn():
+    graph = build_graph(llm=fake_llm("none", "nostalgic", "Old photos bring it back."), sem=ScriptedSEM())
+    return traced_invoke(graph, {"messages": [("user", "I found my old school photos in the attic")]})
+
+
+def test_trace_records_the_path_and_renders_every_part():
+    turn = fallback_turn()
+    assert [node for node, _ in turn.steps] == [
+        "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"
+    ]  # fmt: skip
+    page = render_html([turn])
+    assert 'data-edge="judge_primary->judge_fallback"' in page and "edge taken" in page
+    assert page.count('class="emotion-row"') == 32 and "★ top-k" in page
+    assert '<mark class="cause"' in page
+    assert "nostalgic" in page and "Old photos bring it back." in page
+    assert page.count('class="timing"') == 5
+
+
+def test_trace_page_loads_nothing_from_the_network():
+    page = render_html([fallback_turn()])
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page and "@import" not in page
+
+
+def test_user_text_is_escaped():
+    graph = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM())
+    page = render_html([traced_invoke(graph, {"messages": [("user", "<script>alert(1)</script> my cat died")]})])
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_history_gives_one_trace_per_turn():
+    graph = build_graph(checkpointer=InMemorySaver(), llm=fake_llm("sad", "Sorry.", "none", "nostalgic", "Old times?"),
+                        sem=ScriptedSEM())  # fmt: skip
+    config = {"configurable": {"thread_id": "x"}}
+    graph.invoke({"messages": [("user", "My cat died")]}, config)
+    graph.invoke({"messages": [("user", "Nobody called")]}, config)
+    turns = turns_from_history(graph, config)
+    assert [t.state["emotion"] for t in turns] == ["sad", "nostalgic"]
+    assert "judge_fallback" in [n for n, _ in turns[1].steps] and "judge_fallback" not in [n for n, _ in turns[0].steps]
+
+
+def test_graph_png_renders_offline(tmp_path):
+    path = tmp_path / "graph.png"
+    render_graph_png(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_trace_renders_in_headless_chromium(tmp_path):
+    page = tmp_path / "trace.html"
+    page.write_text(render_html([fallback_turn()]))
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTEFACTS / "trace.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]  # fmt: skip
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count('class="emotion-row"') == 32 and "Old photos bring it back." in dom.stdout
+    shot = subprocess.run(["chromium", *flags, f"--screenshot={screenshot}", "--window-size=1000,1800", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert shot.returncode == 0 and screenshot.read_bytes()[:4] == b"\x89PNG"
