@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
 
 from hef_graph.dialogue import format_dialogue
 from hef_graph.labels import EMOTIONS, NONE_OF_THESE
@@ -22,13 +22,13 @@ from hef_graph.scoring import combine, scorer_for, stage_one_prior
 from hef_graph.sem.data import default_data_dir, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
 
-WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
 def prompt(name: str, context: tuple[str, ...], candidates: list[str]) -> list:
     """The judgement messages exactly as the nodes build them."""
     text = render_prompt(name, dialogue=format_dialogue(context), candidates=", ".join(candidates))
-    return [SystemMessage(render_prompt("system")), HumanMessage(text)]
+    return [HumanMessage(text)]
 
 
 def main() -> None:

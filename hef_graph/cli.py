@@ -106,7 +106,7 @@ def eval_command(
         Path, typer.Option(help="Report folder (predictions.jsonl, metrics.json, report.md, PNGs).")
     ] = Path("runs/eval"),
     data_dir: DataDir = None,
-    systems: Annotated[str, typer.Option(help="Comma-separated systems (default: all).")] = "",
+    systems: Annotated[str, typer.Option(help="Comma-separated systems (default: all but hef_generate).")] = "",
     sample: Annotated[int, typer.Option(help="Test samples per emotion for the emotion metrics.")] = 20,
     reply_sample: Annotated[int, typer.Option(help="Of those, samples per emotion that also get replies.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the stratified sample.")] = 0,
@@ -124,7 +124,7 @@ def eval_command(
 
     from hef_graph.evaluation.report import write_report
     from hef_graph.evaluation.runner import EvalConfig, run_eval
-    from hef_graph.evaluation.systems import SYSTEMS
+    from hef_graph.evaluation.systems import DEFAULT_SYSTEMS
     from hef_graph.sem.data import default_data_dir
     from hef_graph.sem.resident import load_sem
 
@@ -133,7 +133,7 @@ def eval_command(
         config = EvalConfig(
             data_dir=data_dir or default_data_dir(), output_dir=output_dir, seed=seed, sample=sample,
             reply_sample=reply_sample, limit=limit, llm=llm, concurrency=concurrency,
-            systems=[s.strip() for s in systems.split(",") if s.strip()] or list(SYSTEMS),
+            systems=[s.strip() for s in systems.split(",") if s.strip()] or list(DEFAULT_SYSTEMS),
         )  # fmt: skip
         run_eval(config)
     except (ValueError, FileNotFoundError) as error:

@@ -43,8 +43,11 @@ class Context:
         metadata={"description": "Run stage two when stage one finds no fit; False keeps the SEM's top-1 (ablation)."},
     )
     llm_weight: float = field(
-        default=0.5,
-        metadata={"description": "Weight of the LLM's likelihood against the SEM prior when scoring (0: SEM only)."},
+        default=0.2,
+        metadata={
+            "description": "Weight of the LLM's likelihood against the SEM prior when scoring (0: the SEM's top-1). "
+            "0.2 was best for the embedded SmolLM2 on ED valid (benchmarks/tune_llm_weight.py)."
+        },
     )
 
     def __post_init__(self) -> None:

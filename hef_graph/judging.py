@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
 
 from hef_graph.context import Context
 from hef_graph.deps import llm_of
@@ -30,10 +30,9 @@ def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping
     continuations and combined with the SEM prior; otherwise the answer is generated, to be parsed.
     """
     llm = llm_of(context)
-    messages = [
-        SystemMessage(render_prompt("system")),
-        HumanMessage(render_prompt(prompt, dialogue=format_dialogue(dialogue), candidates=", ".join(prior))),
-    ]
+    # No system prompt: judgements are short classification prompts, and every prompt token costs a
+    # prefill on CPU (docs/results.md, issue 6).
+    messages = [HumanMessage(render_prompt(prompt, dialogue=format_dialogue(dialogue), candidates=", ".join(prior)))]
     scorer = scorer_for(llm) if context.judgement != "generate" else None
     if context.judgement == "score" and scorer is None:
         raise ValueError("judgement='score' needs an in-process transformers LLM; use 'auto' or 'generate'")

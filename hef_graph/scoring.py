@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +20,10 @@ from langchain_core.messages import BaseMessage
 
 from hef_graph.labels import NONE_OF_THESE
 from hef_graph.llm import is_local_pipeline
+
+MEMO_SIZE = 4096
+_scorers: dict[int, LabelScorer] = {}
+_scorers_lock = threading.Lock()
 
 
 class LabelScorer:
@@ -30,13 +36,24 @@ class LabelScorer:
         # transformers renamed `past_key_values` to `cache` (the old name warns, then goes in 5.40).
         parameters = inspect.signature(model.forward).parameters
         self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
+        self._memo: OrderedDict[tuple[str, tuple[str, ...]], list[float]] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def log_likelihoods(self, messages: Sequence[BaseMessage], candidates: Sequence[str]) -> dict[str, float]:
         """Return log P(candidate | prompt) for each candidate, spelled as an answer starts (capitalised)."""
         roles = {"system": "system", "human": "user", "ai": "assistant"}
         chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
         prefix = self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-        totals = self._continuation_log_probs(prefix, [c.capitalize() for c in candidates])
+        spellings = tuple(c.capitalize() for c in candidates)
+        key = (prefix, spellings)
+        with self._memo_lock:
+            totals = self._memo.get(key)
+        if totals is None:  # the same judgement asked again (a retry, or an ablation) costs nothing
+            totals = self._continuation_log_probs(prefix, list(spellings))
+            with self._memo_lock:
+                self._memo[key] = totals
+                while len(self._memo) > MEMO_SIZE:
+                    self._memo.popitem(last=False)
         return dict(zip(candidates, totals, strict=True))
 
     @torch.inference_mode()
@@ -60,11 +77,14 @@ class LabelScorer:
 
 
 def scorer_for(llm: BaseChatModel) -> LabelScorer | None:
-    """Return a scorer when the LLM's log-probabilities are reachable (in-process transformers), else None."""
+    """Return the (per-model, shared) scorer when log-probabilities are reachable in-process, else None."""
     if not is_local_pipeline(llm):
         return None
     pipeline = llm.llm.pipeline  # type: ignore[attr-defined]
-    return LabelScorer(pipeline.model, pipeline.tokenizer)
+    with _scorers_lock:
+        if id(pipeline.model) not in _scorers:
+            _scorers[id(pipeline.model)] = LabelScorer(pipeline.model, pipeline.tokenizer)
+        return _scorers[id(pipeline.model)]
 
 
 def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:
@@ -78,9 +98,14 @@ def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], we
 
 
 def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -> dict[str, float]:
-    """SEM prior for stage one: each primary label's probability, and 'none' gets the mass left over."""
+    """SEM prior for stage one: each primary label's probability; 'none' gets that of the best other label.
+
+    'None' stands for whichever label stage two would pick, so it competes as one label, not as the summed
+    mass of 32 - k labels (which would beat a confident top-1 and send good answers to stage two). With an
+    LLM weight of 0 the decision is then exactly the SEM's top-1.
+    """
     prior = {label: distribution[label] for label in primary}
-    prior[NONE_OF_THESE] = max(1e-6, 1.0 - sum(prior.values()))
+    prior[NONE_OF_THESE] = max((p for label, p in distribution.items() if label not in prior), default=1e-9)
     return prior
 
 

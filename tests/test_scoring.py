@@ -13,9 +13,13 @@ from hef_graph.scoring import combine, scorer_for, stage_one_prior
 from tests.conftest import ScriptedSEM, fake_llm
 
 
-def test_stage_one_prior_gives_none_the_leftover_mass():
-    prior = stage_one_prior({"sad": 0.5, "lonely": 0.2, "angry": 0.3}, ["sad", "lonely"])
-    assert prior == pytest.approx({"sad": 0.5, "lonely": 0.2, NONE_OF_THESE: 0.3})
+def test_stage_one_prior_gives_none_the_best_other_label():
+    distribution = {"sad": 0.4, "lonely": 0.2, "angry": 0.15, "afraid": 0.13, "proud": 0.12}
+    prior = stage_one_prior(distribution, ["sad", "lonely"])
+    assert prior == pytest.approx({"sad": 0.4, "lonely": 0.2, NONE_OF_THESE: 0.15})
+    # with no LLM weight, stage one keeps the SEM's top-1 even though the other labels sum to more
+    posterior = combine(prior, {"sad": -5.0, "lonely": -1.0, NONE_OF_THESE: -0.1}, 0.0)
+    assert max(posterior, key=posterior.get) == "sad"
 
 
 def test_combine_with_zero_weight_is_the_prior_and_weight_moves_it():

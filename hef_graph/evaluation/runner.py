@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from hef_graph.evaluation.systems import REPLY_SYSTEMS, SYSTEMS, SystemRunner
+from hef_graph.evaluation.systems import DEFAULT_SYSTEMS, REPLY_SYSTEMS, SYSTEMS, SystemRunner
 from hef_graph.llm import load_llm
 from hef_graph.sem.data import DialogueSample, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
@@ -28,7 +28,7 @@ class EvalConfig:
 
     data_dir: Path
     output_dir: Path
-    systems: list[str] = field(default_factory=lambda: list(SYSTEMS))
+    systems: list[str] = field(default_factory=lambda: list(DEFAULT_SYSTEMS))
     sample: int = 20
     reply_sample: int = 5
     seed: int = 0

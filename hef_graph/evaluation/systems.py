@@ -50,6 +50,8 @@ SYSTEMS: dict[str, System] = {
     )
 }  # fmt: skip
 REPLY_SYSTEMS = ("llm", "hef", "hef_no_causes")
+DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "hef_k1", "hef_k5")
+"""What `hef eval` runs unless told otherwise (hef_generate is slow on CPU: run it with --systems)."""
 
 
 class LLMCallCounter(BaseCallbackHandler):
@@ -121,14 +123,15 @@ class SystemRunner:
         dialogue = format_dialogue(sample.context)
         system = SystemMessage(render_prompt("system"))
         question = HumanMessage(render_prompt("classify_emotion", dialogue=dialogue, candidates=", ".join(EMOTIONS)))
+        judged = [question]  # like HEF's judges: no system prompt
         scorer = scorer_for(self.llm)
         node_seconds: dict[str, float] = {}
         started = time.perf_counter()
         if scorer is not None:
-            likelihoods = scorer.log_likelihoods([system, question], list(EMOTIONS))
+            likelihoods = scorer.log_likelihoods(judged, list(EMOTIONS))
             emotion, judgement, scored = max(likelihoods, key=likelihoods.__getitem__), "scored (32 labels)", 1
         else:
-            judgement = chat(self.llm, [system, question], 8, 1.3)
+            judgement = chat(self.llm, judged, 8, 1.3)
             emotion, scored = parse_emotion(judgement) or "unparsed", 0
         node_seconds["classify"] = time.perf_counter() - started
         reply = None

@@ -169,7 +169,7 @@ class EmotionClassifier:
         labels: Sequence[str] = EMOTIONS,
         temperature: float = 1.0,
         max_length: int = 128,
-        ig_steps: int = 16,
+        ig_steps: int = 8,
     ) -> None:
         """Assemble a classifier from loaded members; see ``from_pretrained`` for the usual path."""
         if not members:
@@ -217,7 +217,7 @@ class EmotionClassifier:
             labels=labels,
             temperature=config.get("temperature", 1.0),
             max_length=config.get("max_length", 128),
-            ig_steps=config.get("ig_steps", 16),
+            ig_steps=config.get("ig_steps", 8),
         )
 
     def save_pretrained(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
