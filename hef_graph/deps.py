@@ -9,8 +9,9 @@ from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.llm import load_llm
+from hef_graph.sem.model import EmotionClassifier
 from hef_graph.sem.protocol import EmotionModel
-from hef_graph.sem.resident import load_sem
+from hef_graph.sem.resident import load_sem, shared_batcher
 
 
 def settings(runtime: Runtime[Context]) -> Context:
@@ -24,9 +25,16 @@ def llm_of(context: Context) -> BaseChatModel:
 
 
 def sem_of(context: Context) -> EmotionModel:
-    """Return the SEM the context names: an EmotionModel, a saved folder, or the shipped default."""
-    if context.sem is None or isinstance(context.sem, (str, Path)):
-        return load_sem(context.sem, context.device)
-    if not isinstance(context.sem, EmotionModel):
-        raise TypeError(f"sem must implement hef_graph.EmotionModel, got {type(context.sem).__name__}")
-    return context.sem
+    """Return the SEM the context names: an EmotionModel, a saved folder, or the shipped default.
+
+    An EmotionClassifier (the shipped kind) is served through its shared micro-batcher, so concurrent
+    conversations share forward passes.
+    """
+    sem = context.sem
+    if sem is None or isinstance(sem, (str, Path)):
+        sem = load_sem(sem, context.device)
+    if isinstance(sem, EmotionClassifier):
+        return shared_batcher(sem)
+    if not isinstance(sem, EmotionModel):
+        raise TypeError(f"sem must implement hef_graph.EmotionModel, got {type(sem).__name__}")
+    return sem

@@ -1,4 +1,4 @@
-"""Persistent conversation state: the default SQLite checkpointer at a per-user data path."""
+"""Persistent conversation state: SQLite at a per-user data path by default, Postgres by URL."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 
@@ -30,3 +31,24 @@ def sqlite_checkpointer(path: str | Path | None = None) -> SqliteSaver:
     saver = SqliteSaver(connection)
     saver.setup()
     return saver
+
+
+def checkpointer_from_url(url: str | None) -> BaseCheckpointSaver:
+    """Pick the store by URL: ``postgresql://...`` (deployments beyond one machine), else a SQLite path.
+
+    Postgres needs ``pip install langgraph-checkpoint-postgres "psycopg[binary]"``.
+    """
+    if url and url.startswith(("postgres://", "postgresql://")):
+        try:
+            from langgraph.checkpoint.postgres import PostgresSaver
+            from psycopg import Connection
+            from psycopg.rows import dict_row
+        except ImportError as error:
+            raise RuntimeError(
+                'Postgres threads need: pip install langgraph-checkpoint-postgres "psycopg[binary]"'
+            ) from error
+        connection = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+        saver = PostgresSaver(connection)
+        saver.setup()
+        return saver
+    return sqlite_checkpointer(url.removeprefix("sqlite:///") if url else None)

@@ -6,10 +6,12 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+from hef_graph.sem.batching import BatchedSEM
 from hef_graph.sem.model import EmotionClassifier, best_device
 
 _lock = threading.Lock()
 _resident: dict[tuple[str, str], EmotionClassifier] = {}
+_batchers: dict[int, BatchedSEM] = {}
 
 
 def shipped_sem_dir() -> Path:
@@ -26,3 +28,11 @@ def load_sem(path: str | Path | None = None, device: str | None = None) -> Emoti
         if key not in _resident:
             _resident[key] = EmotionClassifier.from_pretrained(folder, device=device)
         return _resident[key]
+
+
+def shared_batcher(sem: EmotionClassifier) -> BatchedSEM:
+    """Return the one micro-batcher of a loaded classifier, so every graph and thread shares its batches."""
+    with _lock:
+        if id(sem) not in _batchers:
+            _batchers[id(sem)] = BatchedSEM(sem)
+        return _batchers[id(sem)]

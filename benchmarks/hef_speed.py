@@ -1,0 +1,142 @@
+"""HEF speed (issue 6): turn latency against LLM-alone and a naive pipeline, SEM throughput under
+concurrency with and without micro-batching, cold and warm start, and peak RSS.
+
+Run: python benchmarks/hef_speed.py --dialogues 50 --seed 0 --out docs/speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from hef_graph import Context, build_graph, load_llm, load_sem
+from hef_graph.dialogue import format_dialogue
+from hef_graph.evaluation.systems import as_messages
+from hef_graph.llm import chat
+from hef_graph.prompting import render_prompt
+from hef_graph.sem.batching import BatchedSEM
+from hef_graph.sem.data import default_data_dir, load_samples
+
+START_SCRIPT = """
+import time; started = time.perf_counter()
+from hef_graph import build_graph
+out = build_graph().invoke({"messages": [("user", "My dog died this morning.")]})
+assert out["reply"]
+print(time.perf_counter() - started)
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """Median and p95, rounded."""
+    return {"p50": round(statistics.median(values), 3), "p95": round(percentile(values, 0.95), 3)}
+
+
+def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
+    """Time HEF, LLM-alone and the naive pipeline turn by turn, rotating their order."""
+    llm = load_llm()
+    graph = build_graph()
+    naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
+
+    def llm_alone(turns: tuple[str, ...]) -> None:
+        prompt = render_prompt("direct_reply", dialogue=format_dialogue(turns))
+        chat(llm, [SystemMessage(render_prompt("system")), HumanMessage(prompt)], context.max_new_tokens,
+             context.repetition_penalty)  # fmt: skip
+
+    runs = {
+        "llm_alone": llm_alone,
+        "hef": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=context),
+        "naive_generate": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=naive),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    runs["hef"](dialogues[0])  # warm-up: load both models
+    for index, turns in enumerate(dialogues):
+        names = list(runs)
+        for name in names[index % 3 :] + names[: index % 3]:
+            started = time.perf_counter()
+            runs[name](turns)
+            times[name].append(time.perf_counter() - started)
+    result = {name: summary(values) for name, values in times.items()}
+    base = statistics.median(times["llm_alone"])
+    result["ratio_hef_to_llm_alone_p50"] = round(statistics.median(times["hef"]) / base, 3)
+    result["ratio_naive_to_llm_alone_p50"] = round(statistics.median(times["naive_generate"]) / base, 3)
+    return result
+
+
+def sem_throughput(dialogues: list[list[str]], levels: tuple[int, ...]) -> dict:
+    """Dialogues per second through the SEM (emotion + causes) with N concurrent callers."""
+    sem = load_sem()
+    result = {}
+    for batched in (False, True):
+        target = BatchedSEM(sem) if batched else sem
+        for level in levels:
+            work = [dialogues[i % len(dialogues)] for i in range(max(64, 2 * level))]
+            chunks = [work[i::level] for i in range(level)]
+
+            def worker(items: list[list[str]], analyzer=target) -> None:
+                for item in items:
+                    analyzer.analyze([item], n=5)
+
+            threads = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            key = f"{'micro_batched' if batched else 'one_at_a_time'}_{level}"
+            result[key] = round(len(work) / (time.perf_counter() - started), 1)
+    result["speedup_at_16"] = round(result["micro_batched_16"] / result["one_at_a_time_16"], 2)
+    return result
+
+
+def start_times() -> dict:
+    """Seconds from a new process's first line to its first reply: first launch, then a repeat."""
+    seconds = []
+    for _ in range(2):
+        output = subprocess.run([sys.executable, "-c", START_SCRIPT], capture_output=True, text=True, check=True)
+        seconds.append(round(float(output.stdout.strip().splitlines()[-1]), 2))
+    return {"first_launch_s": seconds[0], "warm_start_s": seconds[1]}
+
+
+def main() -> None:
+    """Run every measurement and save them together."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dialogues", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    samples = random.Random(args.seed).sample(load_samples(args.data_dir, "test"), args.dialogues)
+    report = {
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"{'cuda ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu'}",
+        "dialogues": args.dialogues,
+        "seed": args.seed,
+        "start": start_times(),
+        "turn_latency_s": turn_latency([s.context for s in samples], Context()),
+        "sem_dialogues_per_s": sem_throughput([list(s.context) for s in samples], (1, 4, 16, 64)),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(report, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
