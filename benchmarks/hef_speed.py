@@ -1,5 +1,7 @@
-"""HEF speed (issue 6): turn latency against LLM-alone and a naive pipeline, SEM throughput under
-concurrency with and without micro-batching, cold and warm start, and peak RSS.
+"""HEF speed (issue 6): turn latency, SEM throughput under concurrency, start times and peak RSS.
+
+Turn latency is measured against LLM-alone and a naive generate-every-judgement pipeline, on the same
+dialogues and reply cap, alternating; SEM throughput with and without micro-batching.
 
 Run: python benchmarks/hef_speed.py --dialogues 50 --seed 0 --out docs/speed.json
 """
