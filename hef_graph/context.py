@@ -29,7 +29,13 @@ class Context:
     )
     max_new_tokens: int = field(default=48, metadata={"description": "Length cap of the reply, in tokens."})
     judge_max_new_tokens: int = field(default=8, metadata={"description": "Length cap of each emotion judgement."})
+    max_prompt_chars: int = field(
+        default=1500,
+        metadata={"description": "Dialogue characters an LLM prompt keeps, most recent first (long inputs)."},
+    )
     repetition_penalty: float = field(default=1.3, metadata={"description": "Keeps small LLMs out of loops."})
+    llm_attempts: int = field(default=3, metadata={"description": "Tries per LLM call before giving up."})
+    llm_timeout_s: float = field(default=120.0, metadata={"description": "Seconds one LLM call may take."})
     judgement: Literal["auto", "score", "generate"] = field(
         default="auto",
         metadata={
@@ -60,6 +66,8 @@ class Context:
             raise ValueError("max_new_tokens and judge_max_new_tokens must be at least 1")
         if self.judgement not in ("auto", "score", "generate"):
             raise ValueError(f"judgement must be 'auto', 'score' or 'generate', got {self.judgement!r}")
+        if self.llm_attempts < 1 or self.llm_timeout_s <= 0:
+            raise ValueError("llm_attempts must be >= 1 and llm_timeout_s > 0")
         if self.llm_weight < 0:
             raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:

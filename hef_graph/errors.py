@@ -3,3 +3,7 @@
 
 class InvalidInput(ValueError):
     """The graph's input is malformed: the message says what was wrong and what was expected."""
+
+
+class LLMUnavailable(RuntimeError):
+    """The LLM kept failing (errors or timeouts) after the bounded retries; the turn's reply could not be drafted."""

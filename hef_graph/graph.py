@@ -1,4 +1,7 @@
-"""Assemble the HEF graph: detect_emotion → judge_primary → (judge_fallback) → perceive_causes → draft_response."""
+"""Assemble the HEF graph: detect_emotion → judge_primary → (judge_fallback) → perceive_causes → draft_response.
+
+A turn that expresses suicidal intent or self-harm goes from detect_emotion straight to safe_reply.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from hef_graph.nodes.draft_response import draft_response
 from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
+from hef_graph.nodes.safe_reply import route_after_detection, safe_reply
 from hef_graph.sem.protocol import EmotionModel
 from hef_graph.state import HEFState, InputState
 
@@ -50,11 +54,13 @@ def build_graph(
     ``reply=False`` stops after perceive_causes (emotion and causes only, as evaluations need).
     """
     builder = StateGraph(HEFState, input_schema=InputState, context_schema=Context)
-    nodes = [detect_emotion, judge_primary, judge_fallback, perceive_causes] + ([draft_response] if reply else [])
+    nodes = [detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply]
+    nodes += [draft_response] if reply else []
     for node in nodes:
         builder.add_node(node.__name__, _with_models(node, llm, sem))
     builder.add_edge(START, "detect_emotion")
-    builder.add_edge("detect_emotion", "judge_primary")
+    builder.add_conditional_edges("detect_emotion", route_after_detection, ["safe_reply", "judge_primary"])
+    builder.add_edge("safe_reply", END)
     builder.add_conditional_edges("judge_primary", route_after_primary, ["perceive_causes", "judge_fallback"])
     builder.add_edge("judge_fallback", "perceive_causes")
     if reply:

@@ -10,7 +10,8 @@ from langchain_core.messages import HumanMessage
 from hef_graph.context import Context
 from hef_graph.deps import llm_of
 from hef_graph.dialogue import format_dialogue
-from hef_graph.llm import chat
+from hef_graph.errors import LLMUnavailable
+from hef_graph.llm import chat, with_retries
 from hef_graph.prompting import render_prompt
 from hef_graph.scoring import combine, describe, scorer_for
 
@@ -32,11 +33,29 @@ def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping
     llm = llm_of(context)
     # No system prompt: judgements are short classification prompts, and every prompt token costs a
     # prefill on CPU (docs/results.md, issue 6).
-    messages = [HumanMessage(render_prompt(prompt, dialogue=format_dialogue(dialogue), candidates=", ".join(prior)))]
+    messages = [
+        HumanMessage(
+            render_prompt(
+                prompt, dialogue=format_dialogue(dialogue, context.max_prompt_chars), candidates=", ".join(prior)
+            )
+        )
+    ]
     scorer = scorer_for(llm) if context.judgement != "generate" else None
     if context.judgement == "score" and scorer is None:
         raise ValueError("judgement='score' needs an in-process transformers LLM; use 'auto' or 'generate'")
-    if scorer is None:
-        return Verdict(chat(llm, messages, context.judge_max_new_tokens, context.repetition_penalty))
-    posterior = combine(prior, scorer.log_likelihoods(messages, list(prior)), context.llm_weight)
+    try:
+        if scorer is None:
+            text = with_retries(
+                lambda: chat(llm, messages, context.judge_max_new_tokens, context.repetition_penalty,
+                             timeout_s=context.llm_timeout_s),
+                context.llm_attempts,
+                "judgement",
+            )  # fmt: skip
+            return Verdict(text)
+        likelihoods = with_retries(
+            lambda: scorer.log_likelihoods(messages, list(prior)), context.llm_attempts, "judgement"
+        )
+    except LLMUnavailable as error:  # the SEM's reading stands: the parser finds no label in this text
+        return Verdict(f"(judgement failed: {error})")
+    posterior = combine(prior, likelihoods, context.llm_weight)
     return Verdict(describe(posterior), max(posterior, key=posterior.__getitem__))

@@ -6,19 +6,29 @@ transformers folder on first use (about 30 s) and loads from that cache in about
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import os
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from hef_graph.errors import InvalidInput, LLMUnavailable
+from hef_graph.prompting import PromptError
+
+T = TypeVar("T")
 EMBEDDED_LLM = "smollm2"
+_timeout_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="llm-call")
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _load_lock = threading.Lock()
 _loaded: dict[tuple[str, str], BaseChatModel] = {}
@@ -139,12 +149,40 @@ def chat(
     max_new_tokens: int,
     repetition_penalty: float,
     config: RunnableConfig | None = None,
+    timeout_s: float | None = None,
 ) -> str:
-    """Run one chat completion and return its text, with length caps for local pipelines."""
+    """Run one chat completion and return its text, with length caps for local pipelines.
+
+    With ``timeout_s`` the call is abandoned (TimeoutError) when it runs longer; a local generation then
+    finishes in the background, as a thread cannot be killed.
+    """
     kwargs: dict[str, Any] = {}
     if is_local_pipeline(llm):
         kwargs["pipeline_kwargs"] = {"max_new_tokens": max_new_tokens, "repetition_penalty": repetition_penalty}
-    return message_text(llm.invoke(messages, config, **kwargs))
+    if timeout_s is None:
+        return message_text(llm.invoke(messages, config, **kwargs))
+    # copy_context carries LangChain's run config (callbacks, so "messages" streaming) into the worker
+    future = _timeout_pool.submit(contextvars.copy_context().run, llm.invoke, messages, config, **kwargs)
+    try:
+        return message_text(future.result(timeout=timeout_s))
+    except FuturesTimeout:
+        raise TimeoutError(f"the LLM did not answer within {timeout_s:g} s") from None
+
+
+def with_retries(call: Callable[[], T], attempts: int, what: str) -> T:
+    """Run ``call`` up to ``attempts`` times (short exponential back-off); raise LLMUnavailable after that."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except (InvalidInput, PromptError):
+            raise
+        except Exception as error:  # noqa: BLE001 - any backend fault is retried, then reported
+            if attempt == attempts - 1:
+                raise LLMUnavailable(
+                    f"{what} failed after {attempts} attempts: {type(error).__name__}: {error}"
+                ) from error
+            time.sleep(min(2.0, 0.2 * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def message_text(message: BaseMessage) -> str:

@@ -7,14 +7,9 @@ import string
 from importlib import resources
 
 PROMPT_NAMES = (
-    "system",
-    "judge_primary",
-    "judge_fallback",
-    "draft_response",
-    "classify_emotion",
-    "direct_reply",
-    "judge_rubric",
-)
+    "system", "judge_primary", "judge_fallback", "draft_response", "classify_emotion", "direct_reply",
+    "judge_rubric", "safe_reply", "empty_turn",
+)  # fmt: skip
 
 
 class PromptError(KeyError):
@@ -32,7 +27,8 @@ def load_prompt(name: str) -> string.Template:
 
 def render_prompt(name: str, **variables: str) -> str:
     """Fill a prompt; a missing variable raises PromptError naming it."""
+    template = load_prompt(name)
     try:
-        return load_prompt(name).substitute(variables)
+        return template.substitute(variables)
     except KeyError as missing:
         raise PromptError(f"prompt {name!r} needs the variable {missing}") from None

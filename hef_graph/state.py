@@ -7,13 +7,29 @@ from typing import Annotated, Literal, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
+from hef_graph.errors import InvalidInput
+
 EmotionStage = Literal["primary", "fallback", "sem"]
+
+
+def add_messages_checked(left: list[AnyMessage], right: object) -> list[AnyMessage]:
+    """LangGraph's add_messages, with malformed input reported as InvalidInput instead of a deep error."""
+    if isinstance(right, (str, bytes)) or not isinstance(right, (list, tuple)):
+        raise InvalidInput(
+            f"messages must be a list of chat messages, e.g. [('user', 'I lost my job')], got {type(right).__name__}"
+        )
+    try:
+        return add_messages(left, list(right))
+    except (ValueError, TypeError, NotImplementedError, KeyError) as error:
+        reason = str(error).splitlines()[0]
+        raise InvalidInput(f"a message could not be read: {reason} Use (role, text) pairs, dicts with 'role' and "
+                           "'content', or LangChain messages.") from None  # fmt: skip
 
 
 class InputState(TypedDict):
     """What a caller sends: the conversation so far, the user's turn last."""
 
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Annotated[list[AnyMessage], add_messages_checked]
     """Chat history. The add_messages reducer appends (or replaces by id), so HEF composes with any
     MessagesState chatbot; draft_response appends the reply as an AIMessage."""
 
@@ -51,4 +67,6 @@ class HEFState(InputState, total=False):
     cause_words: list[CauseWordEntry]
     """Cause words for the final emotion, each a word of the dialogue (perceive_causes)."""
     reply: str
-    """The empathetic reply, also appended to messages (draft_response)."""
+    """The empathetic reply, also appended to messages (draft_response or safe_reply)."""
+    crisis: bool
+    """True when the user's turn expresses suicidal intent or self-harm; the reply is then the safe one."""

@@ -12,7 +12,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from hef_graph.context import Context
 
-NODES = ("detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response")
+NODES = ("detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response", "safe_reply")
 
 
 @dataclass
@@ -92,9 +92,10 @@ _CSS = "".join(
 
 _LAYOUT = {  # node -> (x, y) centre in the SVG
     "__start__": (200, 20), "detect_emotion": (200, 75), "judge_primary": (200, 135), "judge_fallback": (320, 195),
-    "perceive_causes": (200, 255), "draft_response": (200, 315), "__end__": (200, 370),
+    "perceive_causes": (200, 255), "draft_response": (200, 315), "__end__": (200, 370), "safe_reply": (75, 195),
 }  # fmt: skip
-_EDGES = [("__start__", "detect_emotion"), ("detect_emotion", "judge_primary"), ("judge_primary", "perceive_causes"),
+_EDGES = [("__start__", "detect_emotion"), ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
+          ("safe_reply", "__end__"), ("judge_primary", "perceive_causes"),
           ("judge_primary", "judge_fallback"), ("judge_fallback", "perceive_causes"),
           ("perceive_causes", "draft_response"), ("draft_response", "__end__")]  # fmt: skip
 
@@ -197,7 +198,8 @@ def render_graph_png(path: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(4.8, 4.6))
-    conditional = {("judge_primary", "perceive_causes"), ("judge_primary", "judge_fallback")}
+    conditional = {("judge_primary", "perceive_causes"), ("judge_primary", "judge_fallback"),
+                   ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply")}  # fmt: skip
     for source, target in _EDGES:
         (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
         style = "dashed" if (source, target) in conditional else "solid"
@@ -206,7 +208,7 @@ def render_graph_png(path: str) -> None:
     for node, (x, y) in _LAYOUT.items():
         axis.text(x, y, node, ha="center", va="center", fontsize=9,
                   bbox={"boxstyle": "round,pad=0.4", "facecolor": "#eef0f6", "edgecolor": "#9aa3b8"})  # fmt: skip
-    axis.set_xlim(60, 420)
+    axis.set_xlim(0, 420)
     axis.set_ylim(395, 0)
     axis.axis("off")
     figure.tight_layout()

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from hef_graph.context import Context
 from hef_graph.deps import sem_of, settings
 from hef_graph.dialogue import dialogue_from_messages
+from hef_graph.safety import is_crisis
 from hef_graph.sem.tool import SEMTool
 from hef_graph.state import HEFState
 
@@ -20,7 +21,7 @@ def detect_emotion(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
     judgement replaces it.
     """
     context = settings(runtime)
-    dialogue = dialogue_from_messages(state["messages"])
+    dialogue = dialogue_from_messages(state.get("messages", []))
     tool = SEMTool(sem=sem_of(context))
     result = tool.invoke({"dialogue": dialogue, "top_k": context.top_k, "num_cause_words": context.num_cause_words})
     runtime.stream_writer({"sem_distribution": result["distribution"], "primary_emotions": result["primary_emotions"]})
@@ -35,4 +36,5 @@ def detect_emotion(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
         "fallback_judgement": None,
         "cause_words": [],
         "reply": "",
+        "crisis": is_crisis(dialogue[-1], result["distribution"]),
     }

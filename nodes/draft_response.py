@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
 from hef_graph.dialogue import format_dialogue
-from hef_graph.llm import chat
+from hef_graph.llm import chat, with_retries
 from hef_graph.prompting import render_prompt
 from hef_graph.state import HEFState
 
@@ -23,20 +23,24 @@ _NEXT_TURN = re.compile(r"\n\s*(speaker|user|listener)\s*:", re.IGNORECASE)
 def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the reply and append it to messages."""
     context = settings(runtime)
+    if not re.search(r"\S", state["dialogue"][-1]):  # nothing was said: invite, don't improvise
+        reply = render_prompt("empty_turn")
+        return {"reply": reply, "messages": [AIMessage(reply)]}
     causes = [cause["word"] for cause in state.get("cause_words", [])]
     prompt = render_prompt(
         "draft_response",
-        dialogue=format_dialogue(state["dialogue"]),
+        dialogue=format_dialogue(state["dialogue"], context.max_prompt_chars),
         emotion=state["emotion"],
         cause_line=f" It is about: {', '.join(causes)}." if causes else "",
         cause_focus=f" and what caused it ({', '.join(causes)})" if causes else "",
     )
-    raw = chat(
-        llm_of(context),
-        [SystemMessage(render_prompt("system")), HumanMessage(prompt)],
-        context.max_new_tokens,
-        context.repetition_penalty,
-    )
+    messages = [SystemMessage(render_prompt("system")), HumanMessage(prompt)]
+    raw = with_retries(
+        lambda: chat(llm_of(context), messages, context.max_new_tokens, context.repetition_penalty,
+                     timeout_s=context.llm_timeout_s),
+        context.llm_attempts,
+        "drafting the reply",
+    )  # fmt: skip
     reply = clean_reply(raw) or f"It sounds like you feel {state['emotion']}. I'm here and listening."
     return {"reply": reply, "messages": [AIMessage(reply)]}
 

@@ -73,3 +73,22 @@ def data_dir() -> Path:
     if not (DATA_DIR / "empathetic_dialogues" / "test.jsonl.gz").is_file():
         pytest.skip(f"EmpatheticDialogues not found under {DATA_DIR} (set HEF_DATA_DIR to ../shared/data)")
     return DATA_DIR
+
+
+class FlakyChatModel(FakeListChatModel):
+    """A fake chat model that raises (or stalls) on the calls listed in ``fail_on`` (0-based), else answers."""
+
+    fail_on: set[int] = set()
+    stall_s: float = 0.0
+    calls: int = 0
+
+    def _call(self, *args, **kwargs):  # type: ignore[override]
+        call, self.calls = self.calls, self.calls + 1
+        if call in self.fail_on:
+            if self.stall_s:
+                import time
+
+                time.sleep(self.stall_s)
+            else:
+                raise ConnectionError(f"backend down (call {call})")
+        return super()._call(*args, **kwargs)
