@@ -23,3 +23,12 @@ def calls_then_answers(tool: str, args: dict[str, Any], final: str) -> ScriptedT
     """A model that calls ``tool`` once with ``args``, then gives ``final`` as its answer."""
     call = AIMessage("", tool_calls=[{"name": tool, "args": args, "id": "call-1", "type": "tool_call"}])
     return ScriptedToolCaller(messages=iter([call, AIMessage(final)]))
+
+
+def agent_model(spec: str | None, tool: str, args: dict[str, Any], final: str):
+    """A real tool-calling model from an ``init_chat_model`` spec, or the scripted stand-in."""
+    if spec:
+        from langchain.chat_models import init_chat_model
+
+        return init_chat_model(spec)
+    return calls_then_answers(tool, args, final)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from _scripted_model import agent_model
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 
@@ -29,14 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="init_chat_model string of a tool-calling model")
     args = parser.parse_args()
-    if args.model:
-        from langchain.chat_models import init_chat_model
-
-        model = init_chat_model(args.model)
-    else:
-        from _scripted_model import calls_then_answers
-
-        model = calls_then_answers("empathetic_reply", {"message": MESSAGE}, "(the agent relays HEF's reply above)")
+    model = agent_model(args.model, "empathetic_reply", {"message": MESSAGE}, "(the agent relays HEF's reply above)")
     out = build_agent(model).invoke({"messages": [("user", MESSAGE)]})
     for message in out["messages"]:
         print(f"{message.type}: {message.content}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from _scripted_model import agent_model
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 
@@ -26,14 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="init_chat_model string of a tool-calling model")
     args = parser.parse_args()
-    if args.model:
-        from langchain.chat_models import init_chat_model
-
-        model = init_chat_model(args.model)
-    else:
-        from _scripted_model import calls_then_answers
-
-        model = calls_then_answers("detect_emotion", {"dialogue": DIALOGUE, "top_k": 3}, "(answer using the emotion)")
+    model = agent_model(args.model, "detect_emotion", {"dialogue": DIALOGUE, "top_k": 3}, "(answer using the emotion)")
     out = build_agent(model).invoke({"messages": [("user", DIALOGUE[-1])]})
     for message in out["messages"]:
         print(f"{message.type}: {str(message.content)[:400]}")
