@@ -133,7 +133,7 @@ def main() -> None:
         "start": start_times(),
         "turn_latency_s": turn_latency([s.context for s in samples], Context()),
         "sem_dialogues_per_s": sem_throughput([list(s.context) for s in samples], (1, 4, 16, 64)),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "benchmark_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print(json.dumps(report, indent=2))
     if args.out:

@@ -44,6 +44,13 @@ class Context:
             "(score when the LLM runs in-process, else generate)."
         },
     )
+    sem_batching: Literal["auto", "on", "off"] = field(
+        default="auto",
+        metadata={
+            "description": "Micro-batch concurrent SEM calls: 'auto' does so on CUDA only, since on CPU batching "
+            "padded attribution passes was measured slower (docs/results.md)."
+        },
+    )
     stage_two: bool = field(
         default=True,
         metadata={"description": "Run stage two when stage one finds no fit; False keeps the SEM's top-1 (ablation)."},
@@ -68,6 +75,8 @@ class Context:
             raise ValueError(f"judgement must be 'auto', 'score' or 'generate', got {self.judgement!r}")
         if self.llm_attempts < 1 or self.llm_timeout_s <= 0:
             raise ValueError("llm_attempts must be >= 1 and llm_timeout_s > 0")
+        if self.sem_batching not in ("auto", "on", "off"):
+            raise ValueError(f"sem_batching must be 'auto', 'on' or 'off', got {self.sem_batching!r}")
         if self.llm_weight < 0:
             raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:

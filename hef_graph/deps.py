@@ -27,14 +27,20 @@ def llm_of(context: Context) -> BaseChatModel:
 def sem_of(context: Context) -> EmotionModel:
     """Return the SEM the context names: an EmotionModel, a saved folder, or the shipped default.
 
-    An EmotionClassifier (the shipped kind) is served through its shared micro-batcher, so concurrent
-    conversations share forward passes.
+    An EmotionClassifier (the shipped kind) is served through its shared micro-batcher when
+    ``sem_batching`` asks for it ('auto': on CUDA only), so concurrent conversations share forward passes.
     """
     sem = context.sem
     if sem is None or isinstance(sem, (str, Path)):
         sem = load_sem(sem, context.device)
-    if isinstance(sem, EmotionClassifier):
+    if isinstance(sem, EmotionClassifier) and _batching_wanted(context, sem):
         return shared_batcher(sem)
     if not isinstance(sem, EmotionModel):
         raise TypeError(f"sem must implement hef_graph.EmotionModel, got {type(sem).__name__}")
     return sem
+
+
+def _batching_wanted(context: Context, sem: EmotionClassifier) -> bool:
+    if context.sem_batching == "auto":
+        return sem.device.type == "cuda"
+    return context.sem_batching == "on"

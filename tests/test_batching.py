@@ -42,6 +42,9 @@ def test_errors_reach_the_caller_who_caused_them(real_sem):
     assert batched.analyze([["I won!"]])[0].target  # the worker survived
 
 
-def test_the_graph_uses_one_shared_batcher_for_the_resident_sem(real_sem):
-    assert sem_of(Context(sem=real_sem)) is shared_batcher(real_sem)
-    assert sem_of(Context()) is shared_batcher(real_sem)
+def test_the_graph_uses_one_shared_batcher_when_batching_is_on(real_sem):
+    assert sem_of(Context(sem=real_sem, sem_batching="on")) is shared_batcher(real_sem)
+    assert sem_of(Context(sem_batching="on")) is shared_batcher(real_sem)
+    assert sem_of(Context(sem_batching="off")) is real_sem
+    expected = shared_batcher(real_sem) if real_sem.device.type == "cuda" else real_sem
+    assert sem_of(Context()) is expected  # 'auto': batch on CUDA only

@@ -43,15 +43,25 @@ def test_score_mode_needs_an_in_process_model():
 
 
 @pytest.mark.real
-def test_real_scorer_prefers_the_label_that_fits(real_llm):
+def test_cached_batched_scores_equal_a_plain_forward_pass(real_llm):
+    import torch
+
     scorer = scorer_for(real_llm)
-    assert scorer is not None
-    prompt = [
-        HumanMessage("My best friend threw me a surprise party and I loved it. Answer with one word: happy or sad?")
-    ]
-    scores = scorer.log_likelihoods(prompt, ["happy", "sad"])
-    assert scores["happy"] > scores["sad"]
-    assert all(v < 0 for v in scores.values())
+    assert scorer is not None and scorer_for(real_llm) is scorer  # one scorer per model
+    prompt = [HumanMessage("My best friend threw me a surprise party. Which emotion: happy, sad, apprehensive?")]
+    scores = scorer.log_likelihoods(prompt, ["happy", "sad", "apprehensive"])
+    prefix = scorer.tokenizer.apply_chat_template(
+        [{"role": "user", "content": prompt[0].content}], tokenize=False, add_generation_prompt=True
+    )
+    prefix_ids = scorer.tokenizer(prefix, add_special_tokens=False).input_ids
+    for label, score in scores.items():
+        label_ids = scorer.tokenizer(label.capitalize(), add_special_tokens=False).input_ids
+        with torch.inference_mode():
+            logits = scorer.model(torch.tensor([prefix_ids + label_ids])).logits[0].float()
+        log_probs = torch.log_softmax(logits[len(prefix_ids) - 1 : -1], -1)
+        expected = log_probs.gather(-1, torch.tensor(label_ids)[:, None]).sum().item()
+        assert score == pytest.approx(expected, abs=1e-3)
+        assert score < 0
 
 
 @pytest.mark.real
