@@ -94,7 +94,11 @@ class SystemRunner:
         """Prepare the graphs (with and without reply) or the LLM-alone path."""
         self.system, self.llm, self.sem = system, llm, sem
         self.context = Context(**system.overrides)
-        self.graphs = {reply: build_graph(llm=llm, sem=sem, reply=reply) for reply in (True, False)}
+        self.graphs = (
+            {reply: build_graph(llm=llm, sem=sem, reply=reply) for reply in (True, False)}
+            if system.kind == "hef"
+            else {}
+        )
         self.count_tokens = token_counter(llm)
 
     def run(self, sample: DialogueSample, with_reply: bool) -> dict[str, Any]:

@@ -181,7 +181,7 @@ def _drop_words(turns: list[str], words: list[WordSpan], keep: bool) -> list[str
     chosen = {(w.turn, w.start) for w in words}
     result = []
     for index, turn in enumerate(turns):
-        spans = [w for w in join_dialogue([turn]).words]
+        spans = join_dialogue([turn]).words
         if keep:
             result.append(" ".join(w.text for w in spans if (index, w.start) in chosen))
         else:
