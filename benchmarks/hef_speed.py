@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 import torch
-from langchain_core.messages import HumanMessage, SystemMessage
 
 from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
 from hef_graph.evaluation.systems import as_messages
 from hef_graph.llm import chat
-from hef_graph.prompting import render_prompt
+from hef_graph.prefix_cache import prefix_cache_for
+from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.batching import BatchedSEM
 from hef_graph.sem.data import default_data_dir, load_samples
 
@@ -54,12 +54,12 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     """Time HEF, LLM-alone and the naive pipeline turn by turn, rotating their order."""
     llm = load_llm()
     graph = build_graph()
+    prefixes = prefix_cache_for(llm)
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
 
     def llm_alone(turns: tuple[str, ...]) -> None:
-        prompt = render_prompt("direct_reply", dialogue=format_dialogue(turns))
-        chat(llm, [SystemMessage(render_prompt("system")), HumanMessage(prompt)], context.max_new_tokens,
-             context.repetition_penalty)  # fmt: skip
+        messages = dialogue_prompt("direct_reply", format_dialogue(turns, context.max_prompt_chars))
+        chat(llm, messages, context.max_new_tokens, context.repetition_penalty)
 
     runs = {
         "llm_alone": llm_alone,
@@ -71,6 +71,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     for index, turns in enumerate(dialogues):
         names = list(runs)
         for name in names[index % 3 :] + names[: index % 3]:
+            prefixes.clear()  # no pipeline may start from the prefill of another's run on this dialogue
             started = time.perf_counter()
             runs[name](turns)
             times[name].append(time.perf_counter() - started)

@@ -12,12 +12,10 @@ import argparse
 import json
 from pathlib import Path
 
-from langchain_core.messages import HumanMessage
-
-from hef_graph.dialogue import format_dialogue
+from hef_graph.context import Context
+from hef_graph.judging import judgement_messages
 from hef_graph.labels import EMOTIONS, NONE_OF_THESE
 from hef_graph.llm import load_llm
-from hef_graph.prompting import render_prompt
 from hef_graph.scoring import combine, scorer_for, stage_one_prior
 from hef_graph.sem.data import default_data_dir, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
@@ -27,8 +25,7 @@ WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 def prompt(name: str, context: tuple[str, ...], candidates: list[str]) -> list:
     """The judgement messages exactly as the nodes build them."""
-    text = render_prompt(name, dialogue=format_dialogue(context), candidates=", ".join(candidates))
-    return [HumanMessage(text)]
+    return judgement_messages(name, context, candidates, Context().max_prompt_chars)
 
 
 def main() -> None:
@@ -38,10 +35,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--llm", default=None, help="LLM spec as for load_llm (default: the embedded SmolLM2)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
-    sem, scorer = load_sem(), scorer_for(load_llm())
+    sem, scorer = load_sem(), scorer_for(load_llm(args.llm))
     correct = dict.fromkeys(WEIGHTS, 0)
     stage_two = dict.fromkeys(WEIGHTS, 0)
     sem_correct = 0

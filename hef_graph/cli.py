@@ -1,4 +1,4 @@
-"""The ``hef`` command line: respond, graph, train-sem and eval-sem."""
+"""The ``hef`` command line: respond, graph, chat, trace, train-sem, fit-sem-mixture, eval-sem and eval."""
 
 from __future__ import annotations
 
@@ -67,6 +67,23 @@ def train_sem_command(
             max_length=max_length, train_limit=train_limit, valid_limit=valid_limit,
         )  # fmt: skip
         report = train_sem(config)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print_json(data=report)
+
+
+@app.command("fit-sem-mixture")
+def fit_sem_mixture_command(
+    sem: Annotated[Path, typer.Option(help="A trained SEM folder (model/ of hef train-sem, or the shipped one).")],
+    output_dir: Annotated[Path, typer.Option(help="Where the mixed SEM folder goes (may be --sem itself).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Fit the SEM's lexical member and mixture weights (valid) on a trained SEM, then recalibrate it."""
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.train import refit_mixture
+
+    try:
+        report = refit_mixture(sem, output_dir, data_dir or default_data_dir())
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
     console.print_json(data=report)

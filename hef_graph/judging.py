@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage
 
 from hef_graph.context import Context
 from hef_graph.deps import llm_of
 from hef_graph.dialogue import format_dialogue
 from hef_graph.errors import LLMUnavailable
 from hef_graph.llm import chat, with_retries
-from hef_graph.prompting import render_prompt
+from hef_graph.prompting import dialogue_prompt
 from hef_graph.scoring import combine, describe, scorer_for
 
 
@@ -31,15 +31,7 @@ def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping
     continuations and combined with the SEM prior; otherwise the answer is generated, to be parsed.
     """
     llm = llm_of(context)
-    # No system prompt: judgements are short classification prompts, and every prompt token costs a
-    # prefill on CPU (docs/results.md, issue 6).
-    messages = [
-        HumanMessage(
-            render_prompt(
-                prompt, dialogue=format_dialogue(dialogue, context.max_prompt_chars), candidates=", ".join(prior)
-            )
-        )
-    ]
+    messages = judgement_messages(prompt, dialogue, list(prior), context.max_prompt_chars)
     scorer = scorer_for(llm) if context.judgement != "generate" else None
     if context.judgement == "score" and scorer is None:
         raise ValueError("judgement='score' needs an in-process transformers LLM; use 'auto' or 'generate'")
@@ -59,3 +51,10 @@ def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping
         return Verdict(f"(judgement failed: {error})")
     posterior = combine(prior, likelihoods, context.llm_weight)
     return Verdict(describe(posterior), max(posterior, key=posterior.__getitem__))
+
+
+def judgement_messages(
+    prompt: str, dialogue: Sequence[str], candidates: list[str], max_chars: int
+) -> list[BaseMessage]:
+    """The judgement's messages; they start like the reply's, so a local model reuses their prefill."""
+    return dialogue_prompt(prompt, format_dialogue(dialogue, max_chars), candidates=", ".join(candidates))

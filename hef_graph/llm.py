@@ -150,15 +150,21 @@ def chat(
     repetition_penalty: float,
     config: RunnableConfig | None = None,
     timeout_s: float | None = None,
+    generate_kwargs: dict[str, Any] | None = None,
 ) -> str:
     """Run one chat completion and return its text, with length caps for local pipelines.
 
-    With ``timeout_s`` the call is abandoned (TimeoutError) when it runs longer; a local generation then
+    ``generate_kwargs`` go to a local model's ``generate`` (e.g. a reusable prefix cache); other backends
+    ignore them. With ``timeout_s`` the call is abandoned (TimeoutError) when it runs longer; a local generation then
     finishes in the background, as a thread cannot be killed.
     """
     kwargs: dict[str, Any] = {}
     if is_local_pipeline(llm):
-        kwargs["pipeline_kwargs"] = {"max_new_tokens": max_new_tokens, "repetition_penalty": repetition_penalty}
+        kwargs["pipeline_kwargs"] = {
+            "max_new_tokens": max_new_tokens,
+            "repetition_penalty": repetition_penalty,
+            **(generate_kwargs or {}),
+        }
     if timeout_s is None:
         return message_text(llm.invoke(messages, config, **kwargs))
     # copy_context carries LangChain's run config (callbacks, so "messages" streaming) into the worker

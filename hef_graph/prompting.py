@@ -6,10 +6,16 @@ import functools
 import string
 from importlib import resources
 
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
 PROMPT_NAMES = (
-    "system", "judge_primary", "judge_fallback", "draft_response", "classify_emotion", "direct_reply",
+    "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response", "direct_reply",
     "judge_rubric", "safe_reply", "empty_turn",
 )  # fmt: skip
+
+
+DIALOGUE_END = "</dialogue>\n"
+"""Where the quoted dialogue ends: every prompt about one dialogue is identical up to here."""
 
 
 class PromptError(KeyError):
@@ -32,3 +38,13 @@ def render_prompt(name: str, **variables: str) -> str:
         return template.substitute(variables)
     except KeyError as missing:
         raise PromptError(f"prompt {name!r} needs the variable {missing}") from None
+
+
+def dialogue_prompt(task: str, dialogue: str, **variables: str) -> list[BaseMessage]:
+    """Build the messages of one LLM call about a dialogue: system prompt, quoted dialogue, then the task.
+
+    Judgements and replies share everything up to the end of the dialogue, so a local model prefills it
+    once per turn (``hef_graph.prefix_cache``).
+    """
+    quoted = render_prompt("dialogue_block", dialogue=dialogue)
+    return [SystemMessage(render_prompt("system")), HumanMessage(f"{quoted}\n{render_prompt(task, **variables)}")]

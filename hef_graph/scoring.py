@@ -1,7 +1,8 @@
 """Judge by scoring, not generating: the LLM's log-probability of each candidate label as its answer.
 
-One prefill of the judgement prompt is cached and shared; the label continuations run as one batch,
-with no decoding. The LLM's normalised likelihood is then combined with the SEM's probability
+One prefill of the judgement prompt is cached and shared (its dialogue part is kept for the next
+judgement and the reply, ``hef_graph.prefix_cache``); the label continuations run as one batch, with no
+decoding. The LLM's normalised likelihood is then combined with the SEM's probability
 (a product of experts, ``p_sem * p_llm ** weight``), so a weak LLM can refine but not wreck the SEM.
 """
 
@@ -12,14 +13,13 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import torch
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from hef_graph.labels import NONE_OF_THESE
-from hef_graph.llm import is_local_pipeline
+from hef_graph.prefix_cache import PrefixCache, chat_prompt_text, output_cache, prefix_cache_for
 
 MEMO_SIZE = 4096
 _scorers: dict[int, LabelScorer] = {}
@@ -29,27 +29,26 @@ _scorers_lock = threading.Lock()
 class LabelScorer:
     """Score candidate answers of a local causal LM after a chat prompt."""
 
-    def __init__(self, model: Any, tokenizer: Any) -> None:
-        """Keep the model and tokenizer of a transformers text-generation pipeline."""
-        self.model = model
-        self.tokenizer = tokenizer
+    def __init__(self, prefixes: PrefixCache) -> None:
+        """Score with the model and tokenizer of ``prefixes``, sharing its stored prompt prefixes."""
+        self.prefixes = prefixes
+        self.model = prefixes.model
+        self.tokenizer = prefixes.tokenizer
         # transformers renamed `past_key_values` to `cache` (the old name warns, then goes in 5.40).
-        parameters = inspect.signature(model.forward).parameters
+        parameters = inspect.signature(self.model.forward).parameters
         self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
         self._memo: OrderedDict[tuple[str, tuple[str, ...]], list[float]] = OrderedDict()
         self._memo_lock = threading.Lock()
 
     def log_likelihoods(self, messages: Sequence[BaseMessage], candidates: Sequence[str]) -> dict[str, float]:
         """Return log P(candidate | prompt) for each candidate, spelled as an answer starts (capitalised)."""
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
-        prefix = self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        prompt = chat_prompt_text(self.tokenizer, messages)
         spellings = tuple(c.capitalize() for c in candidates)
-        key = (prefix, spellings)
+        key = (prompt, spellings)
         with self._memo_lock:
             totals = self._memo.get(key)
         if totals is None:  # the same judgement asked again (a retry, or an ablation) costs nothing
-            totals = self._continuation_log_probs(prefix, list(spellings))
+            totals = self._continuation_log_probs(prompt, list(spellings))
             with self._memo_lock:
                 self._memo[key] = totals
                 while len(self._memo) > MEMO_SIZE:
@@ -57,34 +56,35 @@ class LabelScorer:
         return dict(zip(candidates, totals, strict=True))
 
     @torch.inference_mode()
-    def _continuation_log_probs(self, prefix: str, continuations: list[str]) -> list[float]:
+    def _continuation_log_probs(self, prompt: str, continuations: list[str]) -> list[float]:
         device = self.model.device
-        prefix_ids = self.tokenizer(prefix, return_tensors="pt", add_special_tokens=False).input_ids.to(device)
+        cache, rest = self.prefixes.prefill(prompt)  # the dialogue's prefix, shared with the reply
         pieces = [self.tokenizer(text, add_special_tokens=False).input_ids for text in continuations]
         width = max(len(piece) for piece in pieces)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         ids = torch.tensor([piece + [pad] * (width - len(piece)) for piece in pieces], device=device)
         mask = torch.tensor([[1] * len(piece) + [0] * (width - len(piece)) for piece in pieces], device=device)
-        prefill = self.model(prefix_ids, use_cache=True)
-        cache = prefill.past_key_values
+        prefill = self.model(torch.tensor([rest], device=device), use_cache=True, **{self._cache_argument: cache})
+        cache = output_cache(prefill)
         cache.batch_repeat_interleave(len(pieces))
-        full_mask = torch.cat([torch.ones(len(pieces), prefix_ids.shape[1], dtype=mask.dtype, device=device), mask], 1)
-        rest = self.model(ids, attention_mask=full_mask, use_cache=False, **{self._cache_argument: cache})
+        seen = cache.get_seq_length()
+        full_mask = torch.cat([torch.ones(len(pieces), seen, dtype=mask.dtype, device=device), mask], 1)
+        continued = self.model(ids, attention_mask=full_mask, use_cache=False, **{self._cache_argument: cache})
         first = prefill.logits[:, -1:].expand(len(pieces), 1, -1)
-        logits = torch.cat([first, rest.logits[:, :-1]], 1).float()
+        logits = torch.cat([first, continued.logits[:, :-1]], 1).float()
         token_log_probs = torch.log_softmax(logits, -1).gather(-1, ids[..., None])[..., 0]
         return (token_log_probs * mask).sum(1).tolist()
 
 
 def scorer_for(llm: BaseChatModel) -> LabelScorer | None:
     """Return the (per-model, shared) scorer when log-probabilities are reachable in-process, else None."""
-    if not is_local_pipeline(llm):
+    prefixes = prefix_cache_for(llm)
+    if prefixes is None:
         return None
-    pipeline = llm.llm.pipeline  # type: ignore[attr-defined]
     with _scorers_lock:
-        if id(pipeline.model) not in _scorers:
-            _scorers[id(pipeline.model)] = LabelScorer(pipeline.model, pipeline.tokenizer)
-        return _scorers[id(pipeline.model)]
+        if id(prefixes) not in _scorers:
+            _scorers[id(prefixes)] = LabelScorer(prefixes)
+        return _scorers[id(prefixes)]
 
 
 def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:

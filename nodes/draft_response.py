@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
 from hef_graph.dialogue import format_dialogue
 from hef_graph.llm import chat, with_retries
-from hef_graph.prompting import render_prompt
+from hef_graph.prefix_cache import reuse_kwargs
+from hef_graph.prompting import dialogue_prompt, render_prompt
 from hef_graph.state import HEFState
 
 _ROLE_PREFIX = re.compile(r"^\s*(listener|assistant|reply|response)\s*:\s*", re.IGNORECASE)
@@ -27,17 +28,17 @@ def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
         reply = render_prompt("empty_turn")
         return {"reply": reply, "messages": [AIMessage(reply)]}
     causes = [cause["word"] for cause in state.get("cause_words", [])]
-    prompt = render_prompt(
+    messages = dialogue_prompt(
         "draft_response",
-        dialogue=format_dialogue(state["dialogue"], context.max_prompt_chars),
+        format_dialogue(state["dialogue"], context.max_prompt_chars),
         emotion=state["emotion"],
         cause_line=f" It is about: {', '.join(causes)}." if causes else "",
         cause_focus=f" and what caused it ({', '.join(causes)})" if causes else "",
     )
-    messages = [SystemMessage(render_prompt("system")), HumanMessage(prompt)]
-    raw = with_retries(
-        lambda: chat(llm_of(context), messages, context.max_new_tokens, context.repetition_penalty,
-                     timeout_s=context.llm_timeout_s),
+    llm = llm_of(context)
+    raw = with_retries(  # each attempt starts from a fresh copy of the judgement's prefill
+        lambda: chat(llm, messages, context.max_new_tokens, context.repetition_penalty,
+                     timeout_s=context.llm_timeout_s, generate_kwargs=reuse_kwargs(llm, messages)),
         context.llm_attempts,
         "drafting the reply",
     )  # fmt: skip

@@ -16,6 +16,8 @@ def test_every_prompt_renders(name):
 
 def test_missing_variable_and_unknown_prompt_are_named():
     with pytest.raises(PromptError, match="needs the variable 'dialogue'"):
-        render_prompt("judge_primary", candidates="x")
+        render_prompt("dialogue_block")
+    with pytest.raises(PromptError, match="needs the variable 'candidates'"):
+        render_prompt("judge_primary")
     with pytest.raises(PromptError, match="unknown prompt 'nope'"):
         render_prompt("nope")

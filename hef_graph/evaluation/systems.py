@@ -9,15 +9,16 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 
 from hef_graph.context import Context
 from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
+from hef_graph.judging import judgement_messages
 from hef_graph.labels import EMOTIONS, parse_emotion
 from hef_graph.llm import chat
 from hef_graph.nodes.draft_response import clean_reply
-from hef_graph.prompting import render_prompt
+from hef_graph.prefix_cache import reuse_kwargs
+from hef_graph.prompting import dialogue_prompt
 from hef_graph.scoring import scorer_for
 from hef_graph.sem.data import DialogueSample
 from hef_graph.sem.protocol import EmotionModel
@@ -124,10 +125,8 @@ class SystemRunner:
         return {"emotion": emotion, "sem_top1": emotion, "emotion_stage": "sem", "reply": None, "node_seconds": {}}
 
     def _run_llm(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
-        dialogue = format_dialogue(sample.context)
-        system = SystemMessage(render_prompt("system"))
-        question = HumanMessage(render_prompt("classify_emotion", dialogue=dialogue, candidates=", ".join(EMOTIONS)))
-        judged = [question]  # like HEF's judges: no system prompt
+        # the LLM alone answers stage two's question over all 32 labels
+        judged = judgement_messages("judge_fallback", sample.context, list(EMOTIONS), self.context.max_prompt_chars)
         scorer = scorer_for(self.llm)
         node_seconds: dict[str, float] = {}
         started = time.perf_counter()
@@ -141,9 +140,9 @@ class SystemRunner:
         reply = None
         if with_reply:
             started = time.perf_counter()
-            prompt = HumanMessage(render_prompt("direct_reply", dialogue=dialogue))
-            raw = chat(self.llm, [system, prompt], self.context.max_new_tokens, self.context.repetition_penalty,
-                       {"callbacks": [counter]})  # fmt: skip
+            messages = dialogue_prompt("direct_reply", format_dialogue(sample.context, self.context.max_prompt_chars))
+            raw = chat(self.llm, messages, self.context.max_new_tokens, self.context.repetition_penalty,
+                       {"callbacks": [counter]}, generate_kwargs=reuse_kwargs(self.llm, messages))  # fmt: skip
             reply = clean_reply(raw)
             node_seconds["reply"] = time.perf_counter() - started
         return {"emotion": emotion, "primary_judgement": judgement, "reply": reply, "node_seconds": node_seconds,

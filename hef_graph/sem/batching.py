@@ -1,7 +1,8 @@
 """Micro-batching for the resident SEM: concurrent conversations share one forward pass.
 
-Each call waits at most ``max_wait_ms`` for company, then one batched ``analyze`` runs for everyone
+Each call waits at most ``max_wait_ms`` for company, then batched ``analyze`` passes run for everyone
 queued; every caller gets back exactly its own result (results are matched by position, never shared).
+Queued dialogues are sorted by length before they are split into passes, so a pass pads little.
 """
 
 from __future__ import annotations
@@ -29,12 +30,19 @@ class _Request:
 class BatchedSEM:
     """The SEM behind a micro-batcher; same interface as EmotionClassifier for HEF's purposes."""
 
-    def __init__(self, sem: EmotionClassifier, max_batch: int = 16, max_wait_ms: float = 4.0) -> None:
-        """Start the worker thread that drains the queue into batches."""
-        if max_batch < 1 or max_wait_ms < 0:
-            raise ValueError("max_batch must be >= 1 and max_wait_ms >= 0")
+    def __init__(
+        self, sem: EmotionClassifier, max_batch: int = 16, max_wait_ms: float = 4.0, per_pass: int | None = None
+    ) -> None:
+        """Start the worker thread that drains the queue into batches.
+
+        ``per_pass`` caps the dialogues in one forward pass: by default all of a batch on a GPU, and 4 on
+        a CPU, where one dialogue's attribution rows already fill the cores and a longer pass only pads.
+        """
+        if max_batch < 1 or max_wait_ms < 0 or (per_pass is not None and per_pass < 1):
+            raise ValueError("max_batch and per_pass must be >= 1 and max_wait_ms >= 0")
         self.sem = sem
         self.max_batch = max_batch
+        self.per_pass = per_pass or (max_batch if sem.device.type == "cuda" else 4)
         self.max_wait = max_wait_ms / 1000
         self.batch_sizes: list[int] = []
         self._queue: queue.Queue[_Request] = queue.Queue()
@@ -86,11 +94,16 @@ class BatchedSEM:
         for request in batch:
             by_n.setdefault(request.n, []).append(request)
         for n, group in by_n.items():
-            try:
-                results = self.sem.analyze([r.dialogue for r in group], n=n, targets=[r.target for r in group])
-            except Exception as error:  # noqa: BLE001 - handed to each caller, who re-raises it
-                for request in group:
-                    request.future.set_exception(error)
-                continue
-            for request, result in zip(group, results, strict=True):
-                request.future.set_result(result)
+            group.sort(key=lambda request: sum(len(turn) for turn in request.dialogue))
+            for begin in range(0, len(group), self.per_pass):
+                self._analyze(group[begin : begin + self.per_pass], n)
+
+    def _analyze(self, group: list[_Request], n: int) -> None:
+        try:
+            results = self.sem.analyze([r.dialogue for r in group], n=n, targets=[r.target for r in group])
+        except Exception as error:  # noqa: BLE001 - handed to each caller, who re-raises it
+            for request in group:
+                request.future.set_exception(error)
+            return
+        for request, result in zip(group, results, strict=True):
+            request.future.set_result(result)

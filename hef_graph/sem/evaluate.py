@@ -81,7 +81,7 @@ def pick_random(seed: int) -> Picker:
     rng = random.Random(seed)
 
     def pick(sem: EmotionClassifier, dialogues: list[list[str]], targets: list[str], n: int):
-        return [rng.sample(_content_words(d), min(n, len(_content_words(d)))) for d in dialogues]
+        return [rng.sample(content_words(d), min(n, len(content_words(d)))) for d in dialogues]
 
     return pick
 
@@ -111,7 +111,8 @@ def pick_attention(sem: EmotionClassifier, dialogues: list[list[str]], targets: 
     return picked
 
 
-def _content_words(turns: list[str]) -> list[WordSpan]:
+def content_words(turns: list[str]) -> list[WordSpan]:
+    """The dialogue's words that can be cause words (stopwords, numbers and punctuation out)."""
     return [w for w in join_dialogue(turns).words if is_content_word(w.text)]
 
 
@@ -144,7 +145,7 @@ def reccon_cases(data_dir: Path, split: str) -> list[CauseCase]:
         spans = [(s["turn"], s["start"], s["end"]) for s in row["cause_spans"]]
         gold = frozenset(
             (w.turn, w.start)
-            for w in _content_words(turns)
+            for w in content_words(turns)
             if any(t == w.turn and start <= w.start < end for t, start, end in spans)
         )
         if gold and row["emotion"] in RECCON_TO_ED:

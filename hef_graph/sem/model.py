@@ -1,4 +1,6 @@
-"""The small empathetic model (SEM): fine-tuned sentence encoders with a 32-way emotion head.
+"""The small empathetic model (SEM): fine-tuned sentence encoders, a lexical member and the frozen base encoder.
+
+The fine-tuned encoders carry a 32-way emotion head; the two weaker members err differently and are mixed in.
 
 Example::
 
@@ -12,8 +14,8 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,16 @@ from sentence_transformers import SentenceTransformer
 from torch import Tensor, nn
 
 from hef_graph.labels import EMOTIONS
+from hef_graph.sem.lexical import LexicalMember
 from hef_graph.sem.words import JoinedDialogue, is_content_word, join_dialogue
 
+CAUSE_RECENCY = 0.5
+"""Each turn back in the dialogue halves a word's cause score. Emotion causes sit mostly in the latest two
+turns (RECCON-DD valid: 50% and 46% of their content words are in cause spans, against 19% two turns back
+and 4% four or more back); 0.5 still lets a strong word from the opening turn (where ED speakers describe
+the situation) through. Chosen on RECCON-DD valid, see docs/results.md."""
 CONFIG_FILE = "sem_config.json"
+FROZEN_HEAD_FILE = "frozen_head.safetensors"
 
 Dialogue = Sequence[str]
 
@@ -68,16 +77,19 @@ class EncoderMember(nn.Module):
         """Look up input word embeddings, the space integrated gradients walks through."""
         return self.transformer.get_input_embeddings()(input_ids)
 
-    def forward(self, input_ids: Tensor | None, attention_mask: Tensor, inputs_embeds: Tensor | None = None) -> Tensor:
-        """Return emotion logits from token ids or from word embeddings."""
+    def pooled(self, input_ids: Tensor | None, attention_mask: Tensor, inputs_embeds: Tensor | None = None) -> Tensor:
+        """Return the mean-pooled sentence embedding the head reads."""
         output = self.transformer(
             input_ids=input_ids if inputs_embeds is None else None,
             attention_mask=attention_mask,
             inputs_embeds=inputs_embeds,
         )
         features = {"token_embeddings": output.last_hidden_state, "attention_mask": attention_mask}
-        pooled = self.encoder[1](features)["sentence_embedding"]
-        return self.head(self.dropout(pooled))
+        return self.encoder[1](features)["sentence_embedding"]
+
+    def forward(self, input_ids: Tensor | None, attention_mask: Tensor, inputs_embeds: Tensor | None = None) -> Tensor:
+        """Return emotion logits from token ids or from word embeddings."""
+        return self.head(self.dropout(self.pooled(input_ids, attention_mask, inputs_embeds)))
 
     def state_int8(self) -> dict[str, Tensor]:
         """Return the weights with every matrix stored as per-row int8 plus fp16 scales.
@@ -117,6 +129,18 @@ class EncoderMember(nn.Module):
         member.load_int8(load_file(path))
         return member.to(device).eval()
 
+    def save_head(self, path: Path) -> None:
+        """Write only the head (for a member whose encoder is the untouched base model)."""
+        tensors = {name: tensor.detach().float().cpu().contiguous() for name, tensor in self.head.state_dict().items()}
+        save_file(tensors, path)
+
+    @classmethod
+    def load_frozen(cls, path: Path, base_model: Path, num_labels: int, device: str) -> EncoderMember:
+        """Build the base encoder as it ships and put a saved head on it."""
+        member = cls(load_base_encoder(base_model, "cpu"), num_labels)
+        member.head.load_state_dict(load_file(path))
+        return member.to(device).eval()
+
 
 def load_base_encoder(path: Path, device: str) -> SentenceTransformer:
     """Load a sentence-transformers folder offline in fp32, keeping its transformer and pooling only."""
@@ -149,6 +173,32 @@ class CauseWord:
 
 
 @dataclass(frozen=True)
+class Mixture:
+    """How the SEM's parts add up in log-probability space (weights chosen on ED valid).
+
+    The fine-tuned encoders read the whole context and, with weight ``speaker_view``, the speaker's turns
+    alone (the listener's lines often echo or soften the emotion); the lexical member adds ``lexical`` times
+    its log-probabilities, and the frozen base encoder with a logistic-regression head adds ``frozen`` times
+    its own. The two extra members are weak alone but err differently from the fine-tuned ones.
+    """
+
+    speaker_view: float = 0.0
+    lexical: float = 0.0
+    frozen: float = 0.0
+
+
+def speaker_turns(turns: Sequence[str]) -> list[str]:
+    """Keep the speaker's turns: the last one (the turn being answered) and every second one before it."""
+    return [turn for index, turn in enumerate(turns) if (len(turns) - 1 - index) % 2 == 0]
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax, numerically stable."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
 class Analysis:
     """What one SEM pass gives for a dialogue: the calibrated distribution and the cause words."""
 
@@ -160,7 +210,10 @@ class Analysis:
 class EmotionClassifier:
     """sklearn-style 32-way emotion classifier over dialogues, with faithful cause-word attribution.
 
-    ``members`` are averaged at the logit level and divided by ``temperature`` (fit on ED valid).
+    ``members`` (fine-tuned encoders) are averaged at the logit level; the optional ``lexical`` and ``frozen``
+    members and the speaker-only view join them in log-probability space with the ``mixture``'s weights, and
+    the sum is divided by ``temperature`` (mixture and temperature are fit on ED valid). Cause words
+    attribute the fine-tuned encoders, which carry most of the weight.
     """
 
     def __init__(
@@ -170,6 +223,10 @@ class EmotionClassifier:
         temperature: float = 1.0,
         max_length: int = 128,
         ig_steps: int = 8,
+        lexical: LexicalMember | None = None,
+        frozen: EncoderMember | None = None,
+        mixture: Mixture = Mixture(),
+        cause_recency: float = CAUSE_RECENCY,
     ) -> None:
         """Assemble a classifier from loaded members; see ``from_pretrained`` for the usual path."""
         if not members:
@@ -179,9 +236,19 @@ class EmotionClassifier:
         self.temperature = float(temperature)
         self.max_length = max_length
         self.ig_steps = ig_steps
+        self.lexical = lexical
+        self.frozen = frozen
+        self.mixture = mixture
+        if not 0 < cause_recency <= 1:
+            raise ValueError(f"cause_recency must be in (0, 1], got {cause_recency}")
+        self.cause_recency = cause_recency
+        if mixture.lexical and lexical is None:
+            raise ValueError("a mixture with a lexical weight needs the lexical member")
+        if mixture.frozen and frozen is None:
+            raise ValueError("a mixture with a frozen weight needs the frozen member")
         self.tokenizer = members[0].encoder.tokenizer
         self.tokenizer.truncation_side = "left"  # keep the most recent turns
-        for member in members:
+        for member in [*members, *([frozen] if frozen else [])]:
             member.requires_grad_(False).eval()
 
     @property
@@ -218,6 +285,12 @@ class EmotionClassifier:
             temperature=config.get("temperature", 1.0),
             max_length=config.get("max_length", 128),
             ig_steps=config.get("ig_steps", 8),
+            lexical=LexicalMember.load(path) if config.get("lexical") else None,
+            frozen=EncoderMember.load_frozen(path / FROZEN_HEAD_FILE, base, len(labels), device)
+            if config.get("frozen")
+            else None,
+            mixture=Mixture(**config.get("mixture", {})),
+            cause_recency=config.get("cause_recency", CAUSE_RECENCY),
         )
 
     def save_pretrained(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
@@ -228,12 +301,20 @@ class EmotionClassifier:
         for index, member in enumerate(self.members):
             names.append(f"member_{index}.safetensors")
             member.save(path / names[-1])
+        if self.lexical is not None:
+            self.lexical.save(path)
+        if self.frozen is not None:
+            self.frozen.save_head(path / FROZEN_HEAD_FILE)
         config = {
             "labels": list(self.labels),
             "temperature": self.temperature,
             "max_length": self.max_length,
             "ig_steps": self.ig_steps,
             "members": names,
+            "lexical": self.lexical is not None,
+            "frozen": self.frozen is not None,
+            "cause_recency": self.cause_recency,
+            "mixture": asdict(self.mixture),
             "base_model": None,
             **(extra or {}),
         }
@@ -253,17 +334,78 @@ class EmotionClassifier:
         return {key: value.to(self.device) for key, value in batch.items()}
 
     @torch.inference_mode()
-    def logits(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Return member-averaged, uncalibrated logits of shape (n, labels)."""
-        joined = [join_dialogue(turns) for turns in as_dialogues(dialogues)]
+    def _batched(
+        self, joined: list[JoinedDialogue], run: Callable[[Tensor, Tensor], Tensor], width: int, batch_size: int = 64
+    ) -> np.ndarray:
+        """Apply ``run(input_ids, mask)`` to joined dialogues in length-sorted batches; rows in input order."""
         order = sorted(range(len(joined)), key=lambda i: len(joined[i].text))
-        result = np.zeros((len(joined), len(self.labels)), dtype=np.float32)
+        result = np.zeros((len(joined), width), dtype=np.float32)
         for begin in range(0, len(order), batch_size):
             chunk = order[begin : begin + batch_size]
             batch = self._encode([joined[i] for i in chunk])
-            stacked = torch.stack([m(batch["input_ids"], batch["attention_mask"]) for m in self.members])
-            result[chunk] = stacked.mean(0).float().cpu().numpy()
+            result[chunk] = run(batch["input_ids"], batch["attention_mask"]).float().cpu().numpy()
         return result
+
+    def _encoder_logits(self, joined: list[JoinedDialogue], batch_size: int = 64) -> np.ndarray:
+        """Member-averaged logits of the fine-tuned encoders."""
+
+        def run(ids: Tensor, mask: Tensor) -> Tensor:
+            return torch.stack([member(ids, mask) for member in self.members]).mean(0)
+
+        return self._batched(joined, run, len(self.labels), batch_size)
+
+    def frozen_features(self, dialogues: Sequence[Dialogue] | Sequence[str]) -> np.ndarray:
+        """The frozen base encoder's pooled embeddings, the features its logistic-regression head reads."""
+        if self.frozen is None:
+            raise ValueError("this SEM has no frozen member")
+        joined = [join_dialogue(turns) for turns in as_dialogues(dialogues)]
+        return self._batched(joined, self.frozen.pooled, self.frozen.head.in_features)
+
+    def parts(
+        self,
+        dialogues: Sequence[Dialogue] | Sequence[str],
+        context_logits: np.ndarray | None = None,
+        every: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """Each part's log-probabilities before mixing: 'context', 'speaker', 'lexical' and 'frozen'.
+
+        Parts the mixture does not use are skipped unless ``every`` (for fitting the mixture).
+        ``context_logits`` are the encoders' logits on the whole context when a caller already has them.
+        """
+        turns_list = as_dialogues(dialogues)
+        joined = [join_dialogue(turns) for turns in turns_list]
+        if context_logits is None:
+            context_logits = self._encoder_logits(joined)
+        result = {"context": log_softmax(context_logits)}
+        if every or self.mixture.speaker_view:
+            result["speaker"] = result["context"].copy()
+            multi = [i for i, turns in enumerate(turns_list) if len(speaker_turns(turns)) < len(turns)]
+            if multi:  # a one-turn context is its own speaker view
+                views = [join_dialogue(speaker_turns(turns_list[i])) for i in multi]
+                result["speaker"][multi] = log_softmax(self._encoder_logits(views))
+        if self.lexical is not None and (every or self.mixture.lexical):
+            result["lexical"] = self.lexical.log_proba([item.text for item in joined])
+        if self.frozen is not None and (every or self.mixture.frozen):
+            result["frozen"] = log_softmax(self._batched(joined, self.frozen, len(self.labels)))
+        return result
+
+    def mix(self, parts: dict[str, np.ndarray], mixture: Mixture | None = None) -> np.ndarray:
+        """Add the parts with the mixture's weights: the SEM's uncalibrated logits."""
+        mixture = mixture or self.mixture
+        scores = parts["context"].copy()
+        if mixture.speaker_view:
+            scores = (1 - mixture.speaker_view) * scores + mixture.speaker_view * parts["speaker"]
+        if mixture.lexical:
+            scores = scores + mixture.lexical * parts["lexical"]
+        if mixture.frozen:
+            scores = scores + mixture.frozen * parts["frozen"]
+        return scores
+
+    def logits(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Return the mixed, uncalibrated logits of shape (n, labels)."""
+        turns_list = as_dialogues(dialogues)
+        context_logits = self._encoder_logits([join_dialogue(turns) for turns in turns_list], batch_size)
+        return self.mix(self.parts(turns_list, context_logits))
 
     def predict_proba(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Return calibrated probabilities, shape (n, 32), in ``labels`` order."""
@@ -305,20 +447,28 @@ class EmotionClassifier:
                 raise ValueError(f"unknown emotion {target!r}: expected one of the {len(self.labels)} ED labels")
         joined = [join_dialogue(turns) for turns in turns_list]
         batch = self._encode(joined)
-        token_scores, logits = self._integrated_gradients(batch, targets)
+        token_scores, logits = self._integrated_gradients(
+            batch, targets, lambda context_logits: self.mix(self.parts(turns_list, context_logits))
+        )
         probabilities = softmax(logits / self.temperature)
         analyses = []
         for row, item in enumerate(joined):
             target_index = self.labels.index(targets[row]) if targets[row] else int(probabilities[row].argmax())
-            causes = _aggregate_words(item, batch["offset_mapping"][row].tolist(), token_scores[row], n)
+            causes = _aggregate_words(
+                item, batch["offset_mapping"][row].tolist(), token_scores[row], n, self.cause_recency
+            )
             distribution = {label: float(p) for label, p in zip(self.labels, probabilities[row], strict=True)}
             analyses.append(Analysis(distribution, self.labels[target_index], causes))
         return analyses
 
     def _integrated_gradients(
-        self, batch: dict[str, Tensor], targets: list[str | None]
+        self, batch: dict[str, Tensor], targets: list[str | None], mixed: Callable[[np.ndarray], np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return per-token attributions (n, tokens) and the real input's logits (n, labels)."""
+        """Return per-token attributions (n, tokens) and the SEM's logits (n, labels).
+
+        ``mixed`` turns the encoders' logits on the real input (the path's last point) into the SEM's,
+        whose top-1 is the default target.
+        """
         ids, mask = batch["input_ids"], batch["attention_mask"]
         special = torch.tensor(
             [[tok in self.tokenizer.all_special_ids for tok in row] for row in ids.tolist()], device=ids.device
@@ -340,8 +490,9 @@ class EmotionClassifier:
                 member_logits.append(logits.view(rows, steps, -1))
                 member_deltas.append(delta)
             final_logits = torch.stack([logits[:, -1] for logits in member_logits]).mean(0)
+            sem_logits = mixed(final_logits.detach().float().cpu().numpy())
             target_ids = torch.tensor(
-                [self.labels.index(t) if t else int(i) for t, i in zip(targets, final_logits.argmax(-1), strict=True)],
+                [self.labels.index(t) if t else int(i) for t, i in zip(targets, sem_logits.argmax(-1), strict=True)],
                 device=ids.device,
             )
             scores = torch.zeros(rows, length, device=ids.device)
@@ -352,13 +503,17 @@ class EmotionClassifier:
                 mean_grad = grad.view(rows, steps, length, -1).mean(1)
                 scores += (delta * mean_grad).sum(-1).detach()
         scores = scores * mask / len(self.members)
-        return scores.cpu().numpy(), final_logits.detach().float().cpu().numpy()
+        return scores.cpu().numpy(), sem_logits
 
 
 def _aggregate_words(
-    joined: JoinedDialogue, offsets: list[list[int]], token_scores: np.ndarray, n: int
+    joined: JoinedDialogue, offsets: list[list[int]], token_scores: np.ndarray, n: int, recency: float = 1.0
 ) -> list[CauseWord]:
-    """Sum sub-token attributions into words, drop stopwords, keep each word's best occurrence."""
+    """Sum sub-token attributions into words, weigh them by recency, drop stopwords, keep each word's best occurrence.
+
+    Only positive evidence counts: a word that pushes away from the emotion is not one of its causes.
+    """
+    last_turn = len(joined.turn_starts) - 1
     word_scores: dict[int, float] = {}
     for (start, end), score in zip(offsets, token_scores, strict=True):
         if end <= start:
@@ -373,6 +528,7 @@ def _aggregate_words(
         key = span.text.lower()
         if score <= 0 or not is_content_word(span.text):
             continue
+        score *= recency ** (last_turn - span.turn)
         if key not in best or score / total > best[key].score:
             best[key] = CauseWord(span.text, round(score / total, 4), span.turn, span.start, span.end)
     return sorted(best.values(), key=lambda cause: -cause.score)[:n]

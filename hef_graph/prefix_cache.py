@@ -1,0 +1,135 @@
+"""Keep the KV cache of a prompt's shared prefix (system prompt + quoted dialogue) between LLM calls.
+
+Every HEF prompt about one dialogue starts with the same text (``prompting.dialogue_prompt``): the
+judgements and the reply differ only after ``</dialogue>``. The scored judgement prefills that prefix once
+and stores it here; the next judgement and the reply start from a copy instead of prefilling it again.
+Only in-process transformers models can do this; the cache is an optimisation and never changes an answer
+(the prefix's token ids are checked against the full prompt's before a cache is used).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from hef_graph.llm import is_local_pipeline
+from hef_graph.prompting import DIALOGUE_END
+
+CACHED_PREFIXES = 8
+"""Prefixes kept per model: one per conversation turn in flight (about 46 kB per token for SmolLM2-135M)."""
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+_caches: dict[int, PrefixCache] = {}
+_caches_lock = threading.Lock()
+
+
+class PrefixCache:
+    """A small LRU of prefilled prompt prefixes for one causal LM."""
+
+    def __init__(self, model: Any, tokenizer: Any, size: int = CACHED_PREFIXES) -> None:
+        """Keep the model and tokenizer the caches belong to."""
+        self.model = model
+        self.tokenizer = tokenizer
+        self.size = size
+        self._entries: OrderedDict[str, tuple[list[int], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` as the generation pipeline tokenises a prompt (no added special tokens)."""
+        return self.tokenizer(text, add_special_tokens=False).input_ids
+
+    @torch.inference_mode()
+    def prefill(self, prompt: str) -> tuple[Any, list[int]]:
+        """Return (a private cache holding the prompt's shared prefix, the prompt ids not yet in it).
+
+        The prefix is prefilled and stored on a miss, so later calls on the same dialogue can reuse it.
+        With no shared prefix the cache is None and every id is returned.
+        """
+        prompt_ids = self.ids(prompt)
+        prefix = shared_prefix(prompt)
+        if prefix is None:
+            return None, prompt_ids
+        entry = self._get(prefix)
+        if entry is None:
+            prefix_ids = self.ids(prefix)
+            if prompt_ids[: len(prefix_ids)] != prefix_ids:
+                return None, prompt_ids
+            device = self.model.device
+            cache = output_cache(self.model(torch.tensor([prefix_ids], device=device), use_cache=True))
+            entry = self._put(prefix, prefix_ids, cache)
+        prefix_ids, cache = entry
+        if prompt_ids[: len(prefix_ids)] != prefix_ids:
+            return None, prompt_ids
+        return copy.deepcopy(cache), prompt_ids[len(prefix_ids) :]
+
+    def reusable(self, prompt: str) -> Any | None:
+        """Return a private copy of a stored cache for ``prompt``'s prefix, or None (never prefills)."""
+        prefix = shared_prefix(prompt)
+        entry = self._get(prefix) if prefix is not None else None
+        if entry is None:
+            return None
+        prefix_ids, cache = entry
+        return copy.deepcopy(cache) if self.ids(prompt)[: len(prefix_ids)] == prefix_ids else None
+
+    def clear(self) -> None:
+        """Forget every stored prefix (benchmarks use it so no pipeline profits from another's work)."""
+        with self._lock:
+            self._entries.clear()
+
+    def _get(self, prefix: str) -> tuple[list[int], Any] | None:
+        with self._lock:
+            entry = self._entries.get(prefix)
+            if entry is not None:
+                self._entries.move_to_end(prefix)
+            return entry
+
+    def _put(self, prefix: str, prefix_ids: list[int], cache: Any) -> tuple[list[int], Any]:
+        with self._lock:
+            self._entries[prefix] = (prefix_ids, cache)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return prefix_ids, cache
+
+
+def output_cache(output: Any) -> Any:
+    """The KV cache of a forward pass (transformers renamed ``past_key_values`` to ``cache``)."""
+    return output["cache"] if "cache" in output else output.past_key_values
+
+
+def shared_prefix(prompt: str) -> str | None:
+    """Return the prompt up to the end of its quoted dialogue (the part judgements and reply share)."""
+    end = prompt.rfind(DIALOGUE_END)
+    return prompt[: end + len(DIALOGUE_END)] if end > 0 else None
+
+
+def chat_prompt_text(tokenizer: Any, messages: Sequence[BaseMessage]) -> str:
+    """Render messages with the model's chat template, as ChatHuggingFace does before generating."""
+    chat = [{"role": _ROLES[m.type], "content": str(m.content)} for m in messages]
+    return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+
+
+def prefix_cache_for(llm: BaseChatModel) -> PrefixCache | None:
+    """Return the (per-model, shared) prefix cache of an in-process transformers LLM, else None."""
+    if not is_local_pipeline(llm):
+        return None
+    pipeline = llm.llm.pipeline  # type: ignore[attr-defined]
+    with _caches_lock:
+        if id(pipeline.model) not in _caches:
+            _caches[id(pipeline.model)] = PrefixCache(pipeline.model, pipeline.tokenizer)
+        return _caches[id(pipeline.model)]
+
+
+def reuse_kwargs(llm: BaseChatModel, messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    """Generation arguments that start from this turn's stored prefix, or none when there is none.
+
+    Call it once per attempt: generation extends the cache it is given, so a copy serves one call.
+    """
+    prefixes = prefix_cache_for(llm)
+    cache = prefixes.reusable(chat_prompt_text(prefixes.tokenizer, messages)) if prefixes else None
+    return {"cache": cache} if cache is not None else {}

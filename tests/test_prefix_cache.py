@@ -1,0 +1,78 @@
+"""KV reuse between the judgement and the reply: same answers as without it, and no shared mutable state."""
+
+import pytest
+import torch
+
+from hef_graph.dialogue import format_dialogue
+from hef_graph.judging import judgement_messages
+from hef_graph.llm import chat
+from hef_graph.prefix_cache import PrefixCache, chat_prompt_text, prefix_cache_for, reuse_kwargs, shared_prefix
+from hef_graph.prompting import DIALOGUE_END, dialogue_prompt
+from hef_graph.scoring import scorer_for
+from tests.conftest import fake_llm
+
+TURN = "My sister flew in from Canada to surprise me for my birthday!"
+DIALOGUE = format_dialogue([TURN])
+
+
+def test_prompts_about_one_dialogue_share_their_text_up_to_the_dialogue_end():
+    judgement = judgement_messages("judge_primary", [TURN], ["surprised", "joyful", "grateful"], 1500)
+    reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="", cause_focus="")
+    first, second = (str(m[1].content) for m in (judgement, reply))
+    assert judgement[0].content == reply[0].content  # the same system prompt
+    assert shared_prefix(first) == shared_prefix(second) == first[: first.index(DIALOGUE_END) + len(DIALOGUE_END)]
+    assert first != second
+    assert shared_prefix("no quoted dialogue here") is None
+
+
+def test_models_without_local_weights_have_no_prefix_cache():
+    assert prefix_cache_for(fake_llm("x")) is None
+    assert reuse_kwargs(fake_llm("x"), dialogue_prompt("direct_reply", DIALOGUE)) == {}
+
+
+@pytest.mark.real
+def test_scores_with_a_reused_prefix_equal_a_plain_forward_pass(real_llm):
+    scorer = scorer_for(real_llm)
+    scorer.prefixes.clear()
+    candidates = ["surprised", "joyful", "none"]
+    messages = judgement_messages("judge_primary", [TURN], candidates, 1500)
+    scores = scorer.log_likelihoods(messages, candidates)
+    prompt_ids = scorer.prefixes.ids(chat_prompt_text(scorer.tokenizer, messages))
+    for label, score in scores.items():
+        label_ids = scorer.tokenizer(label.capitalize(), add_special_tokens=False).input_ids
+        with torch.inference_mode():
+            logits = scorer.model(torch.tensor([prompt_ids + label_ids])).logits[0].float()
+        log_probs = torch.log_softmax(logits[len(prompt_ids) - 1 : -1], -1)
+        assert score == pytest.approx(log_probs.gather(-1, torch.tensor(label_ids)[:, None]).sum().item(), abs=1e-3)
+
+
+@pytest.mark.real
+def test_the_reply_reuses_the_judgements_prefill_and_writes_the_same_text(real_llm):
+    prefixes = prefix_cache_for(real_llm)
+    prefixes.clear()
+    reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="", cause_focus="")
+    assert reuse_kwargs(real_llm, reply) == {}  # nothing prefilled yet, and looking does not prefill
+    plain = chat(real_llm, reply, 24, 1.3)
+    candidates = ["surprised", "grateful", "none"]  # not the scorer's memo of the test above
+    scorer_for(real_llm).log_likelihoods(judgement_messages("judge_primary", [TURN], candidates, 1500), candidates)
+    for _ in range(2):  # twice: generating must not grow the stored cache
+        kwargs = reuse_kwargs(real_llm, reply)
+        assert kwargs["cache"].get_seq_length() == len(prefixes.ids(shared_prefix(reply_text(real_llm, reply))))
+        assert chat(real_llm, reply, 24, 1.3, generate_kwargs=kwargs) == plain
+
+
+def reply_text(llm, messages) -> str:
+    """The reply prompt as the model sees it."""
+    return chat_prompt_text(prefix_cache_for(llm).tokenizer, messages)
+
+
+@pytest.mark.real
+def test_the_cache_keeps_only_the_most_recent_prefixes(real_llm):
+    base = prefix_cache_for(real_llm)
+    prefixes = PrefixCache(base.model, base.tokenizer, size=2)
+    prompts = [reply_text(real_llm, dialogue_prompt("direct_reply", f"Speaker: day {i}")) for i in range(3)]
+    for prompt in prompts:
+        cache, rest = prefixes.prefill(prompt)
+        assert cache.get_seq_length() + len(rest) == len(prefixes.ids(prompt))
+    assert prefixes.reusable(prompts[0]) is None
+    assert prefixes.reusable(prompts[2]) is not None

@@ -1,0 +1,82 @@
+"""The SEM's lexical member and mixture: exact save/load, the mixing arithmetic, and the shipped mixture."""
+
+import numpy as np
+import pytest
+
+from hef_graph.sem.lexical import LexicalMember
+from hef_graph.sem.model import Mixture, log_softmax, speaker_turns
+
+TEXTS = ["my dog died and I miss him", "I won the lottery today", "my cat died last week", "we won the big game",
+         "the storm scared me", "that storm really scared us"]  # fmt: skip
+LABELS = [0, 1, 0, 1, 3, 3]  # label 2 never occurs: its row must still exist
+
+
+def test_speaker_turns_keep_the_last_turn_and_every_second_before_it():
+    assert speaker_turns(["s1", "l1", "s2", "l2", "s3"]) == ["s1", "s2", "s3"]
+    assert speaker_turns(["l0", "s1"]) == ["s1"]
+    assert speaker_turns(["only"]) == ["only"]
+
+
+def test_lexical_member_round_trips_through_its_files(tmp_path):
+    member = LexicalMember.fit(TEXTS * 3, LABELS * 3, num_labels=5, max_features=100)
+    member.save(tmp_path)
+    loaded = LexicalMember.load(tmp_path)
+    assert loaded.vectorizer.vocabulary_ == member.vectorizer.vocabulary_
+    texts = ["my dog died", "we won", "the storm"]
+    before, after = member.log_proba(texts), loaded.log_proba(texts)
+    assert after.shape == (3, 5)
+    np.testing.assert_allclose(np.exp(after).sum(1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(after, before, atol=0.02)  # int8 head: small rounding only
+    assert after.argmax(1).tolist() == [0, 1, 3]
+    assert np.exp(after[:, [2, 4]]).max() < 1e-6  # labels never seen in training stay impossible
+
+
+def test_a_two_class_head_becomes_the_equivalent_softmax():
+    member = LexicalMember.fit(TEXTS[:4] * 3, LABELS[:4] * 3, num_labels=3, max_features=100)
+    probabilities = np.exp(member.log_proba(["my dog died", "we won the game"]))
+    assert probabilities.argmax(1).tolist() == [0, 1]
+    assert probabilities[:, 2].max() < 1e-6
+
+
+def test_mix_weights_the_parts_in_log_space(real_sem):
+    parts = {name: log_softmax(np.random.default_rng(i).normal(size=(2, 32))) for i, name in
+             enumerate(("context", "speaker", "lexical", "frozen"))}  # fmt: skip
+    np.testing.assert_allclose(real_sem.mix(parts, Mixture()), parts["context"])
+    mixed = real_sem.mix(parts, Mixture(speaker_view=0.25, lexical=0.5, frozen=0.2))
+    expected = 0.75 * parts["context"] + 0.25 * parts["speaker"] + 0.5 * parts["lexical"] + 0.2 * parts["frozen"]
+    np.testing.assert_allclose(mixed, expected)
+
+
+def test_the_shipped_sem_mixes_its_parts_and_its_logits_are_the_mix(real_sem):
+    dialogues = [["I got the promotion!", "Congratulations!", "Thanks, I worked so hard for it."], ["I lost my keys."]]
+    assert real_sem.lexical is not None and real_sem.mixture.lexical > 0
+    assert real_sem.frozen is not None and real_sem.mixture.frozen > 0
+    parts = real_sem.parts(dialogues)
+    assert {"context", "lexical", "frozen"} <= set(parts)
+    np.testing.assert_allclose(real_sem.logits(dialogues), real_sem.mix(parts), atol=1e-4)
+    analysis = real_sem.analyze(dialogues, n=3)  # the attribution pass gives the same distribution
+    np.testing.assert_allclose(
+        [list(a.probabilities.values()) for a in analysis], real_sem.predict_proba(dialogues), atol=1e-3
+    )
+
+
+def test_a_weight_without_its_member_is_refused(real_sem):
+    from hef_graph.sem.model import EmotionClassifier
+
+    with pytest.raises(ValueError, match="needs the lexical member"):
+        EmotionClassifier(real_sem.members, mixture=Mixture(lexical=0.5))
+    with pytest.raises(ValueError, match="needs the frozen member"):
+        EmotionClassifier(real_sem.members, mixture=Mixture(frozen=0.5))
+    with pytest.raises(ValueError, match="cause_recency must be in"):
+        EmotionClassifier(real_sem.members, cause_recency=0)
+
+
+def test_recency_weighs_cause_words_toward_the_latest_turns(real_sem):
+    from hef_graph.sem.model import EmotionClassifier
+
+    dialogue = ["My dog died last week.", "I am so sorry.", "The funeral for my grandmother is today."]
+    flat = EmotionClassifier(real_sem.members, cause_recency=1.0).analyze([dialogue], n=10, targets=["sad"])[0]
+    recent = EmotionClassifier(real_sem.members, cause_recency=0.1).analyze([dialogue], n=10, targets=["sad"])[0]
+    last_turn_share = [sum(c.turn == 2 for c in a.causes[:3]) for a in (flat, recent)]
+    assert last_turn_share[1] >= last_turn_share[0]
+    assert recent.causes[0].turn == 2
