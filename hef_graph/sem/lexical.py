@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -51,8 +50,9 @@ class LexicalMember:
 
     def log_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Log-probabilities, shape (n, labels)."""
-        scores = self.vectorizer.transform(texts) @ self.weights.T + self.bias
-        return log_softmax(np.asarray(scores, dtype=np.float64), axis=1)
+        scores = np.asarray(self.vectorizer.transform(texts) @ self.weights.T + self.bias, dtype=np.float64)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
     def save(self, folder: Path) -> None:
         """Write the vocabulary in feature order and the quantised head beside it."""
