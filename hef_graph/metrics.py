@@ -7,6 +7,17 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax, numerically stable."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable."""
+    return np.exp(log_softmax(logits))
+
+
 def top_k_accuracy(probabilities: np.ndarray, gold: Sequence[int], k: int) -> float:
     """Share of rows whose gold index is among the k highest scores."""
     top = np.argsort(-probabilities, axis=1)[:, :k]
@@ -41,10 +52,8 @@ def expected_calibration_error(probabilities: np.ndarray, gold: Sequence[int], b
 
 def negative_log_likelihood(logits: np.ndarray, gold: Sequence[int], temperature: float = 1.0) -> float:
     """Mean NLL of the gold labels under softmax(logits / temperature)."""
-    scaled = logits / temperature
-    scaled = scaled - scaled.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(scaled).sum(axis=1))
-    return float((log_norm - scaled[np.arange(len(scaled)), np.asarray(gold)]).mean())
+    log_probabilities = log_softmax(logits / temperature)
+    return float(-log_probabilities[np.arange(len(logits)), np.asarray(gold)].mean())
 
 
 def fit_temperature(logits: np.ndarray, gold: Sequence[int]) -> float:

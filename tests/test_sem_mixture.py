@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from hef_graph.metrics import log_softmax
 from hef_graph.sem.lexical import LexicalMember
-from hef_graph.sem.model import Mixture, log_softmax, speaker_turns
+from hef_graph.sem.model import Mixture, speaker_turns
 
 TEXTS = ["my dog died and I miss him", "I won the lottery today", "my cat died last week", "we won the big game",
          "the storm scared me", "that storm really scared us"]  # fmt: skip

@@ -2,7 +2,7 @@
 
 Alone it is weak (about 43% top-1 on ED test), but its mistakes differ from the fine-tuned encoders', so
 adding its log-probabilities to theirs lifts the ensemble (docs/results.md). It is saved without pickle:
-the vocabulary as JSON, the IDF weights and the head (int8 rows with fp16 scales) as safetensors.
+the vocabulary as JSON, the IDF weights and the head (``int8.py`` rows) as safetensors.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from hef_graph.metrics import log_softmax
+from hef_graph.sem.int8 import from_int8_rows, to_int8_rows
 
 WEIGHTS_FILE = "lexical.safetensors"
 VOCABULARY_FILE = "lexical_vocabulary.json"
@@ -50,19 +53,17 @@ class LexicalMember:
 
     def log_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Log-probabilities, shape (n, labels)."""
-        scores = np.asarray(self.vectorizer.transform(texts) @ self.weights.T + self.bias, dtype=np.float64)
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        scores = self.vectorizer.transform(texts) @ self.weights.T + self.bias
+        return log_softmax(np.asarray(scores, dtype=np.float64))
 
     def save(self, folder: Path) -> None:
         """Write the vocabulary in feature order and the quantised head beside it."""
         vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
         (folder / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False))
-        scales = np.abs(self.weights).max(axis=1, keepdims=True) / 127.0
-        scales[scales == 0] = 1.0
+        weights_int8, scales = to_int8_rows(torch.from_numpy(self.weights))
         tensors = {
-            "weights_int8": torch.from_numpy(np.ascontiguousarray(np.round(self.weights / scales).astype(np.int8))),
-            "scales": torch.from_numpy(scales.astype(np.float16)),
+            "weights_int8": weights_int8,
+            "scales": scales,
             "bias": torch.from_numpy(self.bias.astype(np.float32)),
             "idf": torch.from_numpy(self.vectorizer.idf_.astype(np.float32)),
         }
@@ -72,11 +73,11 @@ class LexicalMember:
     def load(cls, folder: Path) -> LexicalMember:
         """Rebuild the vectorizer from its saved vocabulary and IDF, and the head from its int8 rows."""
         vocabulary = json.loads((folder / VOCABULARY_FILE).read_text())
-        tensors = {name: value.numpy() for name, value in load_file(str(folder / WEIGHTS_FILE)).items()}
+        tensors = load_file(str(folder / WEIGHTS_FILE))
         vectorizer = TfidfVectorizer(vocabulary={term: i for i, term in enumerate(vocabulary)}, **_VECTORIZER_SETTINGS)
-        vectorizer.idf_ = tensors["idf"]
-        weights = tensors["weights_int8"].astype(np.float32) * tensors["scales"].astype(np.float32)
-        return cls(vectorizer, weights, tensors["bias"])
+        vectorizer.idf_ = tensors["idf"].numpy()
+        weights = from_int8_rows(tensors["weights_int8"], tensors["scales"]).numpy()
+        return cls(vectorizer, weights, tensors["bias"].numpy())
 
 
 def label_head(model: LogisticRegression, num_labels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,8 @@ from sentence_transformers import SentenceTransformer
 from torch import Tensor, nn
 
 from hef_graph.labels import EMOTIONS
+from hef_graph.metrics import log_softmax, softmax
+from hef_graph.sem.int8 import from_int8_rows, to_int8_rows
 from hef_graph.sem.lexical import LexicalMember
 from hef_graph.sem.words import JoinedDialogue, is_content_word, join_dialogue
 
@@ -92,20 +94,13 @@ class EncoderMember(nn.Module):
         return self.head(self.dropout(self.pooled(input_ids, attention_mask, inputs_embeds)))
 
     def state_int8(self) -> dict[str, Tensor]:
-        """Return the weights with every matrix stored as per-row int8 plus fp16 scales.
-
-        This halves the shipped size against fp16 (two members fit the 50 MB budget); the
-        rounding error is below the noise of training (measured in docs/results.md).
-        """
+        """Return the weights with every matrix stored as per-row int8 plus fp16 scales (``int8.py``)."""
         packed: dict[str, Tensor] = {}
         for name, tensor in self.state_dict().items():
-            tensor = tensor.detach().float().cpu()
             if tensor.dim() == 2:
-                scale = tensor.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
-                packed[f"{name}.int8"] = torch.round(tensor / scale).to(torch.int8).contiguous()
-                packed[f"{name}.scale"] = scale.half().contiguous()
+                packed[f"{name}.int8"], packed[f"{name}.scale"] = to_int8_rows(tensor)
             else:
-                packed[name] = tensor.half().contiguous()
+                packed[name] = tensor.detach().cpu().half().contiguous()
         return packed
 
     def load_int8(self, packed: dict[str, Tensor]) -> None:
@@ -113,7 +108,7 @@ class EncoderMember(nn.Module):
         state = {}
         for name in self.state_dict():
             if f"{name}.int8" in packed:
-                state[name] = packed[f"{name}.int8"].float() * packed[f"{name}.scale"].float()
+                state[name] = from_int8_rows(packed[f"{name}.int8"], packed[f"{name}.scale"])
             else:
                 state[name] = packed[name].float()
         self.load_state_dict(state)
@@ -190,12 +185,6 @@ class Mixture:
 def speaker_turns(turns: Sequence[str]) -> list[str]:
     """Keep the speaker's turns: the last one (the turn being answered) and every second one before it."""
     return [turn for index, turn in enumerate(turns) if (len(turns) - 1 - index) % 2 == 0]
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax, numerically stable."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -366,6 +355,7 @@ class EmotionClassifier:
         dialogues: Sequence[Dialogue] | Sequence[str],
         context_logits: np.ndarray | None = None,
         every: bool = False,
+        batch_size: int = 64,
     ) -> dict[str, np.ndarray]:
         """Each part's log-probabilities before mixing: 'context', 'speaker', 'lexical' and 'frozen'.
 
@@ -375,18 +365,18 @@ class EmotionClassifier:
         turns_list = as_dialogues(dialogues)
         joined = [join_dialogue(turns) for turns in turns_list]
         if context_logits is None:
-            context_logits = self._encoder_logits(joined)
+            context_logits = self._encoder_logits(joined, batch_size)
         result = {"context": log_softmax(context_logits)}
         if every or self.mixture.speaker_view:
             result["speaker"] = result["context"].copy()
             multi = [i for i, turns in enumerate(turns_list) if len(speaker_turns(turns)) < len(turns)]
             if multi:  # a one-turn context is its own speaker view
                 views = [join_dialogue(speaker_turns(turns_list[i])) for i in multi]
-                result["speaker"][multi] = log_softmax(self._encoder_logits(views))
+                result["speaker"][multi] = log_softmax(self._encoder_logits(views, batch_size))
         if self.lexical is not None and (every or self.mixture.lexical):
             result["lexical"] = self.lexical.log_proba([item.text for item in joined])
         if self.frozen is not None and (every or self.mixture.frozen):
-            result["frozen"] = log_softmax(self._batched(joined, self.frozen, len(self.labels)))
+            result["frozen"] = log_softmax(self._batched(joined, self.frozen, len(self.labels), batch_size))
         return result
 
     def mix(self, parts: dict[str, np.ndarray], mixture: Mixture | None = None) -> np.ndarray:
@@ -403,9 +393,7 @@ class EmotionClassifier:
 
     def logits(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Return the mixed, uncalibrated logits of shape (n, labels)."""
-        turns_list = as_dialogues(dialogues)
-        context_logits = self._encoder_logits([join_dialogue(turns) for turns in turns_list], batch_size)
-        return self.mix(self.parts(turns_list, context_logits))
+        return self.mix(self.parts(dialogues, batch_size=batch_size))
 
     def predict_proba(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Return calibrated probabilities, shape (n, 32), in ``labels`` order."""
@@ -532,10 +520,3 @@ def _aggregate_words(
         if key not in best or score / total > best[key].score:
             best[key] = CauseWord(span.text, round(score / total, 4), span.turn, span.start, span.end)
     return sorted(best.values(), key=lambda cause: -cause.score)[:n]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, numerically stable."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)

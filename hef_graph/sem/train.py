@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import expected_calibration_error, fit_temperature, top_k_accuracy
+from hef_graph.metrics import expected_calibration_error, fit_temperature, softmax, top_k_accuracy
 from hef_graph.sem.data import DialogueSample, listener_turn_samples, load_conversations, load_samples
 from hef_graph.sem.lexical import LexicalMember, label_head
 from hef_graph.sem.model import (
@@ -31,7 +31,6 @@ from hef_graph.sem.model import (
     best_device,
     default_base_model,
     load_base_encoder,
-    softmax,
 )
 from hef_graph.sem.words import join_dialogue
 
@@ -306,8 +305,8 @@ def refit_mixture(sem_dir: Path, output_dir: Path, data_dir: Path, device: str =
     """
     classifier = EmotionClassifier.from_pretrained(sem_dir, device=device)
     saved = json.loads((Path(sem_dir) / "sem_config.json").read_text())
-    config = TrainConfig(data_dir=data_dir, output_dir=output_dir, **({"base_model": saved["base_model"]}
-                         if saved.get("base_model") else {}))  # fmt: skip
+    base_model = Path(saved["base_model"]) if saved.get("base_model") else default_base_model()
+    config = TrainConfig(data_dir=data_dir, output_dir=output_dir, base_model=base_model)
     valid = load_samples(data_dir, "valid")
     mixture = fit_mixture(classifier, build_examples(config), valid, config.base_model)
     report = calibrate(classifier, valid) | {"mixture": mixture}
