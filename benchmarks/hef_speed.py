@@ -1,7 +1,8 @@
 """HEF speed (issue 6): turn latency, SEM throughput under concurrency, start times and peak RSS.
 
 Turn latency is measured against LLM-alone and a naive generate-every-judgement pipeline, on the same
-dialogues and reply cap, alternating; SEM throughput with and without micro-batching.
+dialogues and reply cap, alternating (with each HEF node's median); SEM throughput with and without
+micro-batching.
 
 Run: python benchmarks/hef_speed.py --dialogues 50 --seed 0 --out docs/speed.json
 """
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import torch
@@ -26,6 +28,7 @@ from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
 from hef_graph.evaluation.systems import as_messages
 from hef_graph.llm import chat
+from hef_graph.metrics import nearest_rank_percentile
 from hef_graph.prefix_cache import prefix_cache_for
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.batching import BatchedSEM
@@ -40,14 +43,9 @@ print(time.perf_counter() - started)
 """
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
-
-
 def summary(values: list[float]) -> dict[str, float]:
     """Median and p95, rounded."""
-    return {"p50": round(statistics.median(values), 3), "p95": round(percentile(values, 0.95), 3)}
+    return {"p50": round(statistics.median(values), 3), "p95": round(nearest_rank_percentile(values, 0.95), 3)}
 
 
 def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
@@ -61,13 +59,25 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
         messages = dialogue_prompt("direct_reply", format_dialogue(turns, context.max_prompt_chars))
         chat(llm, messages, context.max_new_tokens, context.repetition_penalty)
 
+    node_times: dict[str, list[float]] = defaultdict(list)
+
+    def hef(turns: tuple[str, ...]) -> None:
+        """One HEF turn, streamed so each node's share of the time is seen (a node ends when its update arrives)."""
+        started = time.perf_counter()
+        for update in graph.stream({"messages": as_messages(turns)}, context=context, stream_mode="updates"):
+            now = time.perf_counter()
+            for node in update:
+                node_times[node].append(now - started)
+            started = now
+
     runs = {
         "llm_alone": llm_alone,
-        "hef": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=context),
+        "hef": hef,
         "naive_generate": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=naive),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
-    runs["hef"](dialogues[0])  # warm-up: load both models
+    runs["hef"](("I just got back from a long trip.",))  # warm-up (loads both models) on a dialogue not timed
+    node_times.clear()  # the warm-up loaded the models inside its nodes
     for index, turns in enumerate(dialogues):
         names = list(runs)
         for name in names[index % 3 :] + names[: index % 3]:
@@ -76,6 +86,8 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
             runs[name](turns)
             times[name].append(time.perf_counter() - started)
     result = {name: summary(values) for name, values in times.items()}
+    result["hef_nodes_s"] = {node: {"runs": len(values), "p50": round(statistics.median(values), 3)}
+                             for node, values in node_times.items()}  # fmt: skip
     base = statistics.median(times["llm_alone"])
     result["ratio_hef_to_llm_alone_p50"] = round(statistics.median(times["hef"]) / base, 3)
     result["ratio_naive_to_llm_alone_p50"] = round(statistics.median(times["naive_generate"]) / base, 3)

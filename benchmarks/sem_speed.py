@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from hef_graph.metrics import nearest_rank_percentile
 from hef_graph.sem.data import default_data_dir, load_samples
 from hef_graph.sem.model import best_device
 from hef_graph.sem.resident import load_sem
@@ -28,11 +29,6 @@ def timed(function, repeats: int) -> list[float]:
         function()
         durations.append(time.perf_counter() - started)
     return durations
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:
@@ -67,7 +63,7 @@ def main() -> None:
         "emotion_and_causes_dialogues_per_s": round(len(dialogues) / causes, 1),
         "single_emotion_latency_ms_median": round(1000 * statistics.median(single), 1),
         "single_emotion_and_causes_latency_ms_median": round(1000 * statistics.median(single_causes), 1),
-        "single_emotion_and_causes_latency_ms_p95": round(1000 * percentile(single_causes, 0.95), 1),
+        "single_emotion_and_causes_latency_ms_p95": round(1000 * nearest_rank_percentile(single_causes, 0.95), 1),
     }
     print(json.dumps(report, indent=2))
     if args.out:

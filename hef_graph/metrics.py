@@ -68,3 +68,10 @@ def fit_temperature(logits: np.ndarray, gold: Sequence[int]) -> float:
         else:
             low = a
     return float(np.exp((low + high) / 2))
+
+
+def nearest_rank_percentile(values: Sequence[float], q: float) -> float:
+    """The value at rank ``q`` of the sorted values (no interpolation: always one of the measurements)."""
+    if not values:
+        raise ValueError("a percentile needs at least one value")
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]

@@ -1,8 +1,9 @@
 """Keep the KV cache of a prompt's shared prefix (system prompt + quoted dialogue) between LLM calls.
 
 Every HEF prompt about one dialogue starts with the same text (``prompting.dialogue_prompt``): the
-judgements and the reply differ only after ``</dialogue>``. The scored judgement prefills that prefix once
-and stores it here; the next judgement and the reply start from a copy instead of prefilling it again.
+judgements and the reply differ only after ``</dialogue>``. The scored judgement reads that prefix in its
+one forward pass and stores its part of the cache here; the next judgement and the reply start from a copy
+instead of reading it again.
 Only in-process transformers models can do this; the cache is an optimisation and never changes an answer
 (the prefix's token ids are checked against the full prompt's before a cache is used).
 """
@@ -13,9 +14,9 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import torch
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
@@ -27,6 +28,19 @@ CACHED_PREFIXES = 8
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _caches: dict[int, PrefixCache] = {}
 _caches_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PassStart:
+    """The start of a forward pass: a private cache (None: from scratch) and the prompt ids still to read.
+
+    ``prefix`` and ``prefix_ids`` are set on a miss: the shared prefix the pass will read, to be stored.
+    """
+
+    cache: Any | None
+    new_ids: list[int]
+    prefix: str | None = None
+    prefix_ids: list[int] | None = None
 
 
 class PrefixCache:
@@ -44,29 +58,30 @@ class PrefixCache:
         """Token ids of ``text`` as the generation pipeline tokenises a prompt (no added special tokens)."""
         return self.tokenizer(text, add_special_tokens=False).input_ids
 
-    @torch.inference_mode()
-    def prefill(self, prompt: str) -> tuple[Any, list[int]]:
-        """Return (a private cache holding the prompt's shared prefix, the prompt ids not yet in it).
+    def start(self, prompt: str) -> PassStart:
+        """Where a forward pass over ``prompt`` begins: a copy of its stored prefix, or nothing.
 
-        The prefix is prefilled and stored on a miss, so later calls on the same dialogue can reuse it.
-        With no shared prefix the cache is None and every id is returned.
+        On a miss the start names the prefix, so ``keep`` can store it from the pass's own cache
+        (the prefix is read once, in the same pass as the rest of the prompt).
         """
         prompt_ids = self.ids(prompt)
         prefix = shared_prefix(prompt)
         if prefix is None:
-            return None, prompt_ids
+            return PassStart(None, prompt_ids)
         entry = self._get(prefix)
-        if entry is None:
-            prefix_ids = self.ids(prefix)
-            if prompt_ids[: len(prefix_ids)] != prefix_ids:
-                return None, prompt_ids
-            device = self.model.device
-            cache = output_cache(self.model(torch.tensor([prefix_ids], device=device), use_cache=True))
-            entry = self._put(prefix, prefix_ids, cache)
-        prefix_ids, cache = entry
-        if prompt_ids[: len(prefix_ids)] != prefix_ids:
-            return None, prompt_ids
-        return copy.deepcopy(cache), prompt_ids[len(prefix_ids) :]
+        if entry is not None and prompt_ids[: len(entry[0])] == entry[0]:
+            return PassStart(copy.deepcopy(entry[1]), prompt_ids[len(entry[0]) :])
+        prefix_ids = self.ids(prefix)
+        if entry is None and prompt_ids[: len(prefix_ids)] == prefix_ids:
+            return PassStart(None, prompt_ids, prefix, prefix_ids)
+        return PassStart(None, prompt_ids)
+
+    def keep(self, start: PassStart, cache: Any) -> None:
+        """Store the prefix part of ``cache``, the cache of a pass that began at ``start`` (a miss)."""
+        if start.prefix is None or start.prefix_ids is None:
+            return
+        cache.crop(len(start.prefix_ids) - cache.get_seq_length())  # negative: drop the positions after it
+        self._put(start.prefix, start.prefix_ids, cache)
 
     def reusable(self, prompt: str) -> Any | None:
         """Return a private copy of a stored cache for ``prompt``'s prefix, or None (never prefills)."""
@@ -89,12 +104,11 @@ class PrefixCache:
                 self._entries.move_to_end(prefix)
             return entry
 
-    def _put(self, prefix: str, prefix_ids: list[int], cache: Any) -> tuple[list[int], Any]:
+    def _put(self, prefix: str, prefix_ids: list[int], cache: Any) -> None:
         with self._lock:
             self._entries[prefix] = (prefix_ids, cache)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-            return prefix_ids, cache
 
 
 def output_cache(output: Any) -> Any:

@@ -1,8 +1,8 @@
 """Judge by scoring, not generating: the LLM's log-probability of each candidate label as its answer.
 
-One prefill of the judgement prompt is cached and shared (its dialogue part is kept for the next
-judgement and the reply, ``hef_graph.prefix_cache``); the label continuations run as one batch, with no
-decoding. The LLM's normalised likelihood is then combined with the SEM's probability
+One forward pass reads the judgement prompt and every label continuation side by side (a block mask keeps
+the labels apart), with no decoding; the dialogue part of its cache is kept for the next judgement and the
+reply (``hef_graph.prefix_cache``). The LLM's normalised likelihood is then combined with the SEM's probability
 (a product of experts, ``p_sem * p_llm ** weight``), so a weak LLM can refine but not wreck the SEM.
 """
 
@@ -13,6 +13,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from langchain_core.language_models import BaseChatModel
@@ -57,23 +58,55 @@ class LabelScorer:
 
     @torch.inference_mode()
     def _continuation_log_probs(self, prompt: str, continuations: list[str]) -> list[float]:
-        device = self.model.device
-        cache, rest = self.prefixes.prefill(prompt)  # the dialogue's prefix, shared with the reply
+        start = self.prefixes.start(prompt)  # the dialogue's prefix, shared with the reply
         pieces = [self.tokenizer(text, add_special_tokens=False).input_ids for text in continuations]
-        width = max(len(piece) for piece in pieces)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        ids = torch.tensor([piece + [pad] * (width - len(piece)) for piece in pieces], device=device)
-        mask = torch.tensor([[1] * len(piece) + [0] * (width - len(piece)) for piece in pieces], device=device)
-        prefill = self.model(torch.tensor([rest], device=device), use_cache=True, **{self._cache_argument: cache})
-        cache = output_cache(prefill)
-        cache.batch_repeat_interleave(len(pieces))
-        seen = cache.get_seq_length()
-        full_mask = torch.cat([torch.ones(len(pieces), seen, dtype=mask.dtype, device=device), mask], 1)
-        continued = self.model(ids, attention_mask=full_mask, use_cache=False, **{self._cache_argument: cache})
-        first = prefill.logits[:, -1:].expand(len(pieces), 1, -1)
-        logits = torch.cat([first, continued.logits[:, :-1]], 1).float()
-        token_log_probs = torch.log_softmax(logits, -1).gather(-1, ids[..., None])[..., 0]
-        return (token_log_probs * mask).sum(1).tolist()
+        past = start.cache.get_seq_length() if start.cache is not None else 0
+        packed = pack_continuations(start.new_ids, pieces, past, self.model.dtype)
+        device = self.model.device
+        output = self.model(
+            packed.ids.to(device),
+            attention_mask=packed.mask.to(device),
+            position_ids=packed.positions.to(device),
+            use_cache=True,
+            **{self._cache_argument: start.cache},
+        )
+        self.prefixes.keep(start, output_cache(output))
+        log_probs = torch.log_softmax(output.logits[0].float(), -1)
+        return [log_probs[rows, piece].sum().item() for rows, piece in zip(packed.rows, pieces, strict=True)]
+
+
+@dataclass(frozen=True)
+class PackedPass:
+    """One forward pass reading a prompt and every candidate continuation after it.
+
+    The continuations sit side by side after the prompt; the mask lets each see the cache, the prompt and
+    itself only, and each continues the prompt's positions, so its scores equal a pass of its own.
+    ``rows[i]`` are the positions whose logits predict continuation i's tokens.
+    """
+
+    ids: torch.Tensor
+    positions: torch.Tensor
+    mask: torch.Tensor
+    rows: list[list[int]]
+
+
+def pack_continuations(prompt_ids: list[int], pieces: list[list[int]], past: int, dtype: torch.dtype) -> PackedPass:
+    """Lay out ``prompt_ids`` then every piece for one pass after ``past`` cached positions."""
+    if not prompt_ids:
+        raise ValueError("scoring needs at least one prompt token after the cached prefix")
+    length = len(prompt_ids) + sum(len(piece) for piece in pieces)
+    allowed = torch.tril(torch.ones(length, length, dtype=torch.bool))
+    positions = list(range(past, past + len(prompt_ids)))
+    rows, offset = [], len(prompt_ids)
+    for piece in pieces:
+        allowed[offset : offset + len(piece), len(prompt_ids) : offset] = False  # not the other candidates
+        positions += range(past + len(prompt_ids), past + len(prompt_ids) + len(piece))
+        rows.append(([len(prompt_ids) - 1] + [offset + i for i in range(len(piece) - 1)])[: len(piece)])
+        offset += len(piece)
+    allowed = torch.cat([torch.ones(length, past, dtype=torch.bool), allowed], 1)
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+    ids = [*prompt_ids, *(token for piece in pieces for token in piece)]
+    return PackedPass(torch.tensor([ids]), torch.tensor([positions]), mask[None, None], rows)
 
 
 def scorer_for(llm: BaseChatModel) -> LabelScorer | None:

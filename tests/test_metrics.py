@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from hef_graph.evaluation.reply_metrics import bleu, cause_coverage, distinct_n, mean_length, word_tokens
-from hef_graph.metrics import expected_calibration_error, fit_temperature, macro_f1, top_k_accuracy
+from hef_graph.metrics import (
+    expected_calibration_error,
+    fit_temperature,
+    macro_f1,
+    nearest_rank_percentile,
+    top_k_accuracy,
+)
 from hef_graph.sem.data import DialogueSample, stratified_sample
 
 
@@ -66,3 +72,12 @@ def test_stratified_sampler_is_equal_per_emotion_and_seeded():
     assert counts == {"sad": 3, "proud": 3, "lonely": 3, "rare": 1}
     assert drawn == stratified_sample(pool, 3, seed=7)
     assert drawn != stratified_sample(pool, 3, seed=8)
+
+
+def test_nearest_rank_percentile_returns_a_measured_value():
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert nearest_rank_percentile(values, 0.5) == 3.0
+    assert nearest_rank_percentile(values, 0.95) == 5.0
+    assert nearest_rank_percentile(values, 0.0) == 1.0
+    with pytest.raises(ValueError, match="at least one value"):
+        nearest_rank_percentile([], 0.5)

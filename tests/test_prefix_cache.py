@@ -8,7 +8,7 @@ from hef_graph.judging import judgement_messages
 from hef_graph.llm import chat
 from hef_graph.prefix_cache import PrefixCache, chat_prompt_text, prefix_cache_for, reuse_kwargs, shared_prefix
 from hef_graph.prompting import DIALOGUE_END, dialogue_prompt
-from hef_graph.scoring import scorer_for
+from hef_graph.scoring import LabelScorer, pack_continuations, scorer_for
 from tests.conftest import fake_llm
 
 TURN = "My sister flew in from Canada to surprise me for my birthday!"
@@ -30,14 +30,37 @@ def test_models_without_local_weights_have_no_prefix_cache():
     assert reuse_kwargs(fake_llm("x"), dialogue_prompt("direct_reply", DIALOGUE)) == {}
 
 
+def test_a_packed_pass_lets_each_continuation_see_the_prompt_and_itself_only():
+    packed = pack_continuations([5, 6], [[7], [8, 9], [10]], past=3, dtype=torch.float32)
+    assert packed.ids.tolist() == [[5, 6, 7, 8, 9, 10]]
+    assert packed.positions.tolist() == [[3, 4, 5, 5, 6, 5]]  # each continuation goes on from the prompt
+    assert packed.rows == [[1], [1, 3], [1]]  # the prompt's last logits predict every first token
+    seen = (packed.mask[0, 0] == 0).int().tolist()
+    assert seen == [
+        [1, 1, 1, 1, 0, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1, 1, 0, 0, 0],
+        [1, 1, 1, 1, 1, 0, 1, 0, 0],
+        [1, 1, 1, 1, 1, 0, 1, 1, 0],
+        [1, 1, 1, 1, 1, 0, 0, 0, 1],
+    ]
+    with pytest.raises(ValueError, match="prompt token"):
+        pack_continuations([], [[1]], past=3, dtype=torch.float32)
+
+
 @pytest.mark.real
-def test_scores_with_a_reused_prefix_equal_a_plain_forward_pass(real_llm):
+@pytest.mark.parametrize("stored", [False, True], ids=["prefix read in the pass", "prefix from the store"])
+def test_packed_scores_equal_a_plain_forward_pass_per_label(real_llm, stored):
     scorer = scorer_for(real_llm)
     scorer.prefixes.clear()
-    candidates = ["surprised", "joyful", "none"]
+    if stored:  # an earlier judgement on the same dialogue leaves its prefix behind
+        scorer.log_likelihoods(judgement_messages("judge_fallback", [TURN], ["sad"], 1500), ["sad"])
+    candidates = ["surprised", "apprehensive", "none"] if stored else ["surprised", "joyful", "none"]
     messages = judgement_messages("judge_primary", [TURN], candidates, 1500)
+    prompt = chat_prompt_text(scorer.tokenizer, messages)
+    assert (scorer.prefixes.reusable(prompt) is not None) == stored
     scores = scorer.log_likelihoods(messages, candidates)
-    prompt_ids = scorer.prefixes.ids(chat_prompt_text(scorer.tokenizer, messages))
+    prompt_ids = scorer.prefixes.ids(prompt)
     for label, score in scores.items():
         label_ids = scorer.tokenizer(label.capitalize(), add_special_tokens=False).input_ids
         with torch.inference_mode():
@@ -70,9 +93,11 @@ def reply_text(llm, messages) -> str:
 def test_the_cache_keeps_only_the_most_recent_prefixes(real_llm):
     base = prefix_cache_for(real_llm)
     prefixes = PrefixCache(base.model, base.tokenizer, size=2)
-    prompts = [reply_text(real_llm, dialogue_prompt("direct_reply", f"Speaker: day {i}")) for i in range(3)]
-    for prompt in prompts:
-        cache, rest = prefixes.prefill(prompt)
-        assert cache.get_seq_length() + len(rest) == len(prefixes.ids(prompt))
+    scorer = LabelScorer(prefixes)
+    conversations = [dialogue_prompt("direct_reply", f"Speaker: day {i}") for i in range(3)]
+    for messages in conversations:
+        scorer.log_likelihoods(messages, ["fine"])
+    prompts = [reply_text(real_llm, messages) for messages in conversations]
     assert prefixes.reusable(prompts[0]) is None
-    assert prefixes.reusable(prompts[2]) is not None
+    for prompt in prompts[1:]:  # stored without the judgement's own tokens
+        assert prefixes.reusable(prompt).get_seq_length() == len(prefixes.ids(shared_prefix(prompt)))

@@ -5,6 +5,7 @@ import pytest
 from langchain_core.tools import BaseTool
 
 from hef_graph import EMOTIONS, EmotionModel, SEMTool, load_sem
+from hef_graph.sem.model import integration_points
 from hef_graph.sem.words import join_dialogue
 
 DIALOGUES = [
@@ -75,3 +76,32 @@ def test_sem_tool_is_a_langchain_tool(real_sem):
     assert len(result["primary_emotions"]) == 2
     assert result["primary_emotions"][0] == max(result["distribution"], key=result["distribution"].get)
     assert len(result["cause_words"]) <= 3
+
+
+def test_integration_points_are_midpoints_then_the_input_with_no_weight():
+    alphas, weights = integration_points(4)
+    assert alphas.tolist() == [0.125, 0.375, 0.625, 0.875, 1.0]
+    assert weights.tolist() == [0.25, 0.25, 0.25, 0.25, 0.0]
+    with pytest.raises(ValueError, match="at least one step"):
+        integration_points(0)
+
+
+def test_attributions_add_up_to_the_change_in_the_target_log_probability(real_sem):
+    """Completeness, the axiom that makes integrated gradients faithful: scores sum to f(input) - f(baseline)."""
+    import torch
+
+    from hef_graph.sem.model import EmotionClassifier
+
+    fine = EmotionClassifier(real_sem.members, ig_steps=64)
+    batch = fine._encode([join_dialogue(DIALOGUES[0])])
+    scores, _ = fine._integrated_gradients(batch, ["sad"], lambda logits: logits.mean(0))
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    special = torch.tensor([[t in fine.tokenizer.all_special_ids for t in row] for row in ids.tolist()])
+    baseline = torch.where(special, ids, torch.full_like(ids, fine.tokenizer.pad_token_id))
+    label = EMOTIONS.index("sad")
+    with torch.inference_mode():
+        change = sum(
+            (torch.log_softmax(m(ids, mask), -1) - torch.log_softmax(m(baseline, mask), -1))[0, label].item()
+            for m in fine.members
+        ) / len(fine.members)
+    assert scores.sum() == pytest.approx(change, rel=0.1, abs=0.05)

@@ -6,6 +6,7 @@ import pytest
 from hef_graph.metrics import log_softmax
 from hef_graph.sem.lexical import LexicalMember
 from hef_graph.sem.model import Mixture, speaker_turns
+from hef_graph.sem.train import likelihood_mixture
 
 TEXTS = ["my dog died and I miss him", "I won the lottery today", "my cat died last week", "we won the big game",
          "the storm scared me", "that storm really scared us"]  # fmt: skip
@@ -41,11 +42,28 @@ def test_a_two_class_head_becomes_the_equivalent_softmax():
 
 def test_mix_weights_the_parts_in_log_space(real_sem):
     parts = {name: log_softmax(np.random.default_rng(i).normal(size=(2, 32))) for i, name in
-             enumerate(("context", "speaker", "lexical", "frozen"))}  # fmt: skip
-    np.testing.assert_allclose(real_sem.mix(parts, Mixture()), parts["context"])
+             enumerate(("speaker", "lexical", "frozen"))}  # fmt: skip
+    parts["members"] = log_softmax(np.random.default_rng(3).normal(size=(2, 2, 32)))
+    first, second = parts["members"]
+    np.testing.assert_allclose(real_sem.mix(parts, Mixture()), (first + second) / 2)  # equal shares by default
     mixed = real_sem.mix(parts, Mixture(speaker_view=0.25, lexical=0.5, frozen=0.2))
-    expected = 0.75 * parts["context"] + 0.25 * parts["speaker"] + 0.5 * parts["lexical"] + 0.2 * parts["frozen"]
+    expected = 0.375 * (first + second) + 0.25 * parts["speaker"] + 0.5 * parts["lexical"] + 0.2 * parts["frozen"]
     np.testing.assert_allclose(mixed, expected)
+    mixed = real_sem.mix(parts, Mixture(members=(0.0, 0.3), speaker_view=0.7, lexical=0.5))
+    np.testing.assert_allclose(mixed, 0.3 * second + 0.7 * parts["speaker"] + 0.5 * parts["lexical"])
+
+
+def test_the_likelihood_mixture_keeps_informative_parts_and_drops_noise():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 32, size=2000)
+    informative = log_softmax(rng.normal(size=(2000, 32)) + 3.0 * np.eye(32)[gold])
+    noise = log_softmax(rng.normal(size=(2000, 32)))
+    parts = {"members": np.stack([informative, noise]), "speaker": informative, "lexical": noise}
+    mixture = likelihood_mixture(parts, gold.tolist())
+    assert mixture.members[1] == 0.0 and mixture.lexical == 0.0  # pure noise earns no weight
+    assert mixture.members[0] > 0 and mixture.speaker_view > 0
+    assert mixture.members[0] + mixture.speaker_view == pytest.approx(1.0, abs=1e-3)  # the encoders' scale
+    assert mixture.frozen == 0.0  # a part that is absent gets no weight
 
 
 def test_the_shipped_sem_mixes_its_parts_and_its_logits_are_the_mix(real_sem):
@@ -53,7 +71,8 @@ def test_the_shipped_sem_mixes_its_parts_and_its_logits_are_the_mix(real_sem):
     assert real_sem.lexical is not None and real_sem.mixture.lexical > 0
     assert real_sem.frozen is not None and real_sem.mixture.frozen > 0
     parts = real_sem.parts(dialogues)
-    assert {"context", "lexical", "frozen"} <= set(parts)
+    assert {"members", "lexical", "frozen"} <= set(parts)
+    assert parts["members"].shape == (len(real_sem.members), 2, 32)
     np.testing.assert_allclose(real_sem.logits(dialogues), real_sem.mix(parts), atol=1e-4)
     analysis = real_sem.analyze(dialogues, n=3)  # the attribution pass gives the same distribution
     np.testing.assert_allclose(
@@ -68,6 +87,8 @@ def test_a_weight_without_its_member_is_refused(real_sem):
         EmotionClassifier(real_sem.members, mixture=Mixture(lexical=0.5))
     with pytest.raises(ValueError, match="needs the frozen member"):
         EmotionClassifier(real_sem.members, mixture=Mixture(frozen=0.5))
+    with pytest.raises(ValueError, match="weighs 3 encoders but the SEM has 2"):
+        EmotionClassifier(real_sem.members, mixture=Mixture(members=(0.2, 0.3, 0.5)))
     with pytest.raises(ValueError, match="cause_recency must be in"):
         EmotionClassifier(real_sem.members, cause_recency=0)
 

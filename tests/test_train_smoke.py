@@ -24,7 +24,7 @@ def test_train_sem_smoke_saves_resumes_and_reloads(data_dir, tmp_path):
     assert resumed["train_examples"] == report["train_examples"]
     saved = json.loads((tmp_path / "model" / "sem_config.json").read_text())
     assert saved["members"] == ["member_0.safetensors", "member_1.safetensors"]
-    assert set(saved["calibration"]["mixture"]) >= {"speaker_view", "lexical", "frozen"}
+    assert set(saved["calibration"]["mixture"]) >= {"members", "speaker_view", "lexical", "frozen"}
     classifier = EmotionClassifier.from_pretrained(tmp_path / "model", device="cpu")
     assert classifier.predict_proba([["I lost my keys"]]).shape == (1, 32)
 

@@ -36,6 +36,10 @@ CAUSE_RECENCY = 0.5
 turns (RECCON-DD valid: 50% and 46% of their content words are in cause spans, against 19% two turns back
 and 4% four or more back); 0.5 still lets a strong word from the opening turn (where ED speakers describe
 the situation) through. Chosen on RECCON-DD valid, see docs/results.md."""
+IG_STEPS = 4
+"""Integrated-gradients steps (midpoints). On valid (benchmarks/tune_ig_steps.py) 4 steps nearly match 8 on
+RECCON span agreement (F1 0.327 vs 0.332) and ERASER comprehensiveness (0.415 vs 0.439) at 59% of the
+per-turn cost; 2 steps fall clearly behind (0.290, 0.310)."""
 CONFIG_FILE = "sem_config.json"
 FROZEN_HEAD_FILE = "frozen_head.safetensors"
 
@@ -169,17 +173,36 @@ class CauseWord:
 
 @dataclass(frozen=True)
 class Mixture:
-    """How the SEM's parts add up in log-probability space (weights chosen on ED valid).
+    """How the SEM's parts add up in log-probability space (weights fit by maximum likelihood on ED valid).
 
-    The fine-tuned encoders read the whole context and, with weight ``speaker_view``, the speaker's turns
-    alone (the listener's lines often echo or soften the emotion); the lexical member adds ``lexical`` times
-    its log-probabilities, and the frozen base encoder with a logistic-regression head adds ``frozen`` times
-    its own. The two extra members are weak alone but err differently from the fine-tuned ones.
+    Each fine-tuned encoder reads the whole context with its weight in ``members`` (empty: equal shares of
+    ``1 - speaker_view``); the encoders together read the speaker's turns alone with weight ``speaker_view``
+    (the listener's lines often echo or soften the emotion); the lexical member and the frozen base encoder
+    add ``lexical`` and ``frozen`` times their log-probabilities. The two extra members are weak alone but
+    err differently from the fine-tuned ones.
     """
 
+    members: tuple[float, ...] = ()
     speaker_view: float = 0.0
     lexical: float = 0.0
     frozen: float = 0.0
+
+    def member_weights(self, count: int) -> np.ndarray:
+        """The whole-context weight of each of ``count`` encoders."""
+        if not self.members:
+            return np.full(count, (1 - self.speaker_view) / count)
+        if len(self.members) != count:
+            raise ValueError(f"the mixture weighs {len(self.members)} encoders but the SEM has {count}")
+        return np.asarray(self.members, dtype=np.float64)
+
+    def part_weights(self) -> dict[str, float]:
+        """The weights of the parts after the encoders' own, by part name (``EmotionClassifier.parts``)."""
+        return {"speaker": self.speaker_view, "lexical": self.lexical, "frozen": self.frozen}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Mixture:
+        """Read the ``mixture`` entry of ``sem_config.json`` (lists become tuples)."""
+        return cls(**{**config, "members": tuple(config.get("members", ()))})
 
 
 def speaker_turns(turns: Sequence[str]) -> list[str]:
@@ -199,10 +222,10 @@ class Analysis:
 class EmotionClassifier:
     """sklearn-style 32-way emotion classifier over dialogues, with faithful cause-word attribution.
 
-    ``members`` (fine-tuned encoders) are averaged at the logit level; the optional ``lexical`` and ``frozen``
-    members and the speaker-only view join them in log-probability space with the ``mixture``'s weights, and
-    the sum is divided by ``temperature`` (mixture and temperature are fit on ED valid). Cause words
-    attribute the fine-tuned encoders, which carry most of the weight.
+    The ``members`` (fine-tuned encoders), the speaker-only view and the optional ``lexical`` and ``frozen``
+    members add up in log-probability space with the ``mixture``'s weights, and the sum is divided by
+    ``temperature`` (mixture and temperature are fit on ED valid). Cause words attribute the fine-tuned
+    encoders, which carry most of the weight.
     """
 
     def __init__(
@@ -211,7 +234,7 @@ class EmotionClassifier:
         labels: Sequence[str] = EMOTIONS,
         temperature: float = 1.0,
         max_length: int = 128,
-        ig_steps: int = 8,
+        ig_steps: int = IG_STEPS,
         lexical: LexicalMember | None = None,
         frozen: EncoderMember | None = None,
         mixture: Mixture = Mixture(),
@@ -231,6 +254,7 @@ class EmotionClassifier:
         if not 0 < cause_recency <= 1:
             raise ValueError(f"cause_recency must be in (0, 1], got {cause_recency}")
         self.cause_recency = cause_recency
+        mixture.member_weights(len(members))  # refuses a mixture made for another number of encoders
         if mixture.lexical and lexical is None:
             raise ValueError("a mixture with a lexical weight needs the lexical member")
         if mixture.frozen and frozen is None:
@@ -273,12 +297,12 @@ class EmotionClassifier:
             labels=labels,
             temperature=config.get("temperature", 1.0),
             max_length=config.get("max_length", 128),
-            ig_steps=config.get("ig_steps", 8),
+            ig_steps=config.get("ig_steps", IG_STEPS),
             lexical=LexicalMember.load(path) if config.get("lexical") else None,
             frozen=EncoderMember.load_frozen(path / FROZEN_HEAD_FILE, base, len(labels), device)
             if config.get("frozen")
             else None,
-            mixture=Mixture(**config.get("mixture", {})),
+            mixture=Mixture.from_config(config.get("mixture", {})),
             cause_recency=config.get("cause_recency", CAUSE_RECENCY),
         )
 
@@ -335,13 +359,14 @@ class EmotionClassifier:
             result[chunk] = run(batch["input_ids"], batch["attention_mask"]).float().cpu().numpy()
         return result
 
-    def _encoder_logits(self, joined: list[JoinedDialogue], batch_size: int = 64) -> np.ndarray:
-        """Member-averaged logits of the fine-tuned encoders."""
+    def _member_logits(self, joined: list[JoinedDialogue], batch_size: int = 64) -> np.ndarray:
+        """Each fine-tuned encoder's logits, shape (members, n, labels)."""
 
         def run(ids: Tensor, mask: Tensor) -> Tensor:
-            return torch.stack([member(ids, mask) for member in self.members]).mean(0)
+            return torch.cat([member(ids, mask) for member in self.members], 1)
 
-        return self._batched(joined, run, len(self.labels), batch_size)
+        flat = self._batched(joined, run, len(self.members) * len(self.labels), batch_size)
+        return flat.reshape(len(joined), len(self.members), -1).transpose(1, 0, 2)
 
     def frozen_features(self, dialogues: Sequence[Dialogue] | Sequence[str]) -> np.ndarray:
         """The frozen base encoder's pooled embeddings, the features its logistic-regression head reads."""
@@ -353,26 +378,27 @@ class EmotionClassifier:
     def parts(
         self,
         dialogues: Sequence[Dialogue] | Sequence[str],
-        context_logits: np.ndarray | None = None,
+        member_logits: np.ndarray | None = None,
         every: bool = False,
         batch_size: int = 64,
     ) -> dict[str, np.ndarray]:
-        """Each part's log-probabilities before mixing: 'context', 'speaker', 'lexical' and 'frozen'.
+        """Each part's log-probabilities before mixing: 'members', 'speaker', 'lexical' and 'frozen'.
 
+        'members' holds one row block per fine-tuned encoder on the whole context, shape (members, n, labels).
         Parts the mixture does not use are skipped unless ``every`` (for fitting the mixture).
-        ``context_logits`` are the encoders' logits on the whole context when a caller already has them.
+        ``member_logits`` are the encoders' logits on the whole context when a caller already has them.
         """
         turns_list = as_dialogues(dialogues)
         joined = [join_dialogue(turns) for turns in turns_list]
-        if context_logits is None:
-            context_logits = self._encoder_logits(joined, batch_size)
-        result = {"context": log_softmax(context_logits)}
+        if member_logits is None:
+            member_logits = self._member_logits(joined, batch_size)
+        result = {"members": log_softmax(member_logits)}
         if every or self.mixture.speaker_view:
-            result["speaker"] = result["context"].copy()
+            result["speaker"] = log_softmax(member_logits.mean(0))
             multi = [i for i, turns in enumerate(turns_list) if len(speaker_turns(turns)) < len(turns)]
             if multi:  # a one-turn context is its own speaker view
                 views = [join_dialogue(speaker_turns(turns_list[i])) for i in multi]
-                result["speaker"][multi] = log_softmax(self._encoder_logits(views, batch_size))
+                result["speaker"][multi] = log_softmax(self._member_logits(views, batch_size).mean(0))
         if self.lexical is not None and (every or self.mixture.lexical):
             result["lexical"] = self.lexical.log_proba([item.text for item in joined])
         if self.frozen is not None and (every or self.mixture.frozen):
@@ -382,13 +408,10 @@ class EmotionClassifier:
     def mix(self, parts: dict[str, np.ndarray], mixture: Mixture | None = None) -> np.ndarray:
         """Add the parts with the mixture's weights: the SEM's uncalibrated logits."""
         mixture = mixture or self.mixture
-        scores = parts["context"].copy()
-        if mixture.speaker_view:
-            scores = (1 - mixture.speaker_view) * scores + mixture.speaker_view * parts["speaker"]
-        if mixture.lexical:
-            scores = scores + mixture.lexical * parts["lexical"]
-        if mixture.frozen:
-            scores = scores + mixture.frozen * parts["frozen"]
+        scores = np.tensordot(mixture.member_weights(len(self.members)), parts["members"], 1)
+        for name, weight in mixture.part_weights().items():
+            if weight:
+                scores = scores + weight * parts[name]
         return scores
 
     def logits(self, dialogues: Sequence[Dialogue] | Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -436,7 +459,7 @@ class EmotionClassifier:
         joined = [join_dialogue(turns) for turns in turns_list]
         batch = self._encode(joined)
         token_scores, logits = self._integrated_gradients(
-            batch, targets, lambda context_logits: self.mix(self.parts(turns_list, context_logits))
+            batch, targets, lambda member_logits: self.mix(self.parts(turns_list, member_logits))
         )
         probabilities = softmax(logits / self.temperature)
         analyses = []
@@ -454,7 +477,7 @@ class EmotionClassifier:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return per-token attributions (n, tokens) and the SEM's logits (n, labels).
 
-        ``mixed`` turns the encoders' logits on the real input (the path's last point) into the SEM's,
+        ``mixed`` turns each encoder's logits on the real input (the path's last point) into the SEM's,
         whose top-1 is the default target.
         """
         ids, mask = batch["input_ids"], batch["attention_mask"]
@@ -462,8 +485,8 @@ class EmotionClassifier:
             [[tok in self.tokenizer.all_special_ids for tok in row] for row in ids.tolist()], device=ids.device
         )
         baseline_ids = torch.where(special, ids, torch.full_like(ids, self.tokenizer.pad_token_id))
-        steps = self.ig_steps
-        alphas = torch.arange(1, steps + 1, device=ids.device, dtype=torch.float32) / steps
+        alphas, weights = integration_points(self.ig_steps, ids.device)
+        steps = len(alphas)
         rows, length = ids.shape
         member_paths, member_logits, member_deltas = [], [], []
         with torch.enable_grad():
@@ -477,7 +500,7 @@ class EmotionClassifier:
                 member_paths.append(path)
                 member_logits.append(logits.view(rows, steps, -1))
                 member_deltas.append(delta)
-            final_logits = torch.stack([logits[:, -1] for logits in member_logits]).mean(0)
+            final_logits = torch.stack([logits[:, -1] for logits in member_logits])  # (members, rows, labels)
             sem_logits = mixed(final_logits.detach().float().cpu().numpy())
             target_ids = torch.tensor(
                 [self.labels.index(t) if t else int(i) for t, i in zip(targets, sem_logits.argmax(-1), strict=True)],
@@ -486,12 +509,26 @@ class EmotionClassifier:
             scores = torch.zeros(rows, length, device=ids.device)
             for path, logits, delta in zip(member_paths, member_logits, member_deltas, strict=True):
                 log_probs = torch.log_softmax(logits, -1)
-                objective = log_probs.gather(-1, target_ids[:, None, None].expand(rows, steps, 1)).sum()
-                (grad,) = torch.autograd.grad(objective, path)
-                mean_grad = grad.view(rows, steps, length, -1).mean(1)
-                scores += (delta * mean_grad).sum(-1).detach()
+                target_log_probs = log_probs.gather(-1, target_ids[:, None, None].expand(rows, steps, 1))[..., 0]
+                (grad,) = torch.autograd.grad((target_log_probs * weights).sum(), path)
+                path_integral = grad.view(rows, steps, length, -1).sum(1)
+                scores += (delta * path_integral).sum(-1).detach()
         scores = scores * mask / len(self.members)
         return scores.cpu().numpy(), sem_logits
+
+
+def integration_points(steps: int, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """Points on the path from baseline (0) to input (1) and their weights for integrated gradients.
+
+    The midpoint rule, whose error shrinks with the square of the step (a right-endpoint sum's only with
+    the step). The input itself comes last with weight 0: its forward pass gives the SEM's distribution,
+    so one batch serves both.
+    """
+    if steps < 1:
+        raise ValueError(f"integrated gradients needs at least one step, got {steps}")
+    alphas = torch.cat([(torch.arange(steps, dtype=torch.float32) + 0.5) / steps, torch.ones(1)])
+    weights = torch.cat([torch.full((steps,), 1.0 / steps), torch.zeros(1)])
+    return alphas.to(device), weights.to(device)
 
 
 def _aggregate_words(

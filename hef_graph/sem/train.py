@@ -205,9 +205,9 @@ class MemberTrainer:
         return self.model.eval()
 
 
-SPEAKER_VIEW_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
-LEXICAL_WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3)
-FROZEN_WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8)
+EXTRA_PARTS = ("speaker", "lexical", "frozen")
+"""The parts after the encoders' own, in the order ``likelihood_mixture`` weighs them."""
+NEGLIGIBLE_WEIGHT = 0.005
 
 
 def fit_frozen_member(classifier: EmotionClassifier, examples: list[TrainingExample], base_model: Path) -> None:
@@ -224,33 +224,58 @@ def fit_frozen_member(classifier: EmotionClassifier, examples: list[TrainingExam
 
 def fit_mixture(
     classifier: EmotionClassifier, examples: list[TrainingExample], valid: list[DialogueSample], base_model: Path
-) -> dict[str, float]:
-    """Fit the lexical and frozen members on the training examples, then pick the mixture weights on valid.
+) -> dict[str, Any]:
+    """Fit the lexical and frozen members on the training examples, then the mixture weights on valid.
 
-    The weights maximise the mean of valid top-1 and top-3 accuracy over a small grid; the chosen
-    mixture and its valid scores are returned for the report.
+    The chosen mixture and its valid scores (against the encoders alone) are returned for the report.
     """
     texts = [join_dialogue(example.turns).text for example in examples]
     classifier.lexical = LexicalMember.fit(texts, [example.label for example in examples], len(classifier.labels))
     fit_frozen_member(classifier, examples, base_model)
     parts = classifier.parts([list(sample.context) for sample in valid], every=True)
     gold = [EMOTIONS.index(sample.emotion) for sample in valid]
-
-    def score(mixture: Mixture) -> float:
-        scores = classifier.mix(parts, mixture)
-        return (top_k_accuracy(scores, gold, 1) + top_k_accuracy(scores, gold, 3)) / 2
-
-    grid = [Mixture(view, lexical, frozen) for view in SPEAKER_VIEW_WEIGHTS for lexical in LEXICAL_WEIGHTS
-            for frozen in FROZEN_WEIGHTS]  # fmt: skip
-    classifier.mixture = max(grid, key=score)
+    classifier.mixture = likelihood_mixture(parts, gold)
     if not classifier.mixture.lexical:
         classifier.lexical = None
     if not classifier.mixture.frozen:
         classifier.frozen = None
-    return asdict(classifier.mixture) | {
-        "valid_mean_top1_top3_encoders_alone": score(Mixture()),
-        "valid_mean_top1_top3_mixed": score(classifier.mixture),
-    }
+
+    def scores(mixture: Mixture) -> dict[str, float]:
+        mixed = classifier.mix(parts, mixture)
+        return {"top1": top_k_accuracy(mixed, gold, 1), "top3": top_k_accuracy(mixed, gold, 3)}
+
+    return asdict(classifier.mixture) | {"valid_encoders_alone": scores(Mixture()),
+                                         "valid_mixed": scores(classifier.mixture)}  # fmt: skip
+
+
+def likelihood_mixture(parts: dict[str, np.ndarray], gold: list[int]) -> Mixture:
+    """The non-negative part weights that maximise the likelihood of the valid labels.
+
+    Weighing every encoder on its own lets a member that adds nothing beside the others drop out. The
+    weights are rescaled so the encoders' (members and speaker view) sum to 1, which keeps the mixed
+    logits on the encoders' scale; the temperature fit afterwards carries the overall sharpness.
+    """
+    extra = [name for name in EXTRA_PARTS if name in parts]
+    stacked = torch.tensor(np.concatenate([parts["members"], np.stack([parts[name] for name in extra])]))
+    target = torch.tensor(gold)
+    log_weights = torch.full((len(stacked),), math.log(0.3), dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.LBFGS([log_weights], max_iter=200, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        optimiser.zero_grad()
+        value = nn.functional.cross_entropy(torch.einsum("p,pnc->nc", log_weights.exp(), stacked), target)
+        value.backward()
+        return value
+
+    optimiser.step(loss)
+    members = len(parts["members"])
+    encoders = members + ("speaker" in extra)  # the members' own weights, then the speaker view's
+    weights = log_weights.exp().detach().numpy()
+    weights = weights / weights[:encoders].sum()
+    weights[weights < NEGLIGIBLE_WEIGHT] = 0.0
+    weights = [round(float(w), 4) for w in weights / weights[:encoders].sum()]
+    named = dict.fromkeys(EXTRA_PARTS, 0.0) | dict(zip(extra, weights[members:], strict=True))
+    return Mixture(tuple(weights[:members]), named["speaker"], named["lexical"], named["frozen"])
 
 
 def calibrate(classifier: EmotionClassifier, samples: list[DialogueSample]) -> dict[str, float]:
