@@ -85,12 +85,7 @@ class PrefixCache:
 
     def reusable(self, prompt: str) -> Any | None:
         """Return a private copy of a stored cache for ``prompt``'s prefix, or None (never prefills)."""
-        prefix = shared_prefix(prompt)
-        entry = self._get(prefix) if prefix is not None else None
-        if entry is None:
-            return None
-        prefix_ids, cache = entry
-        return copy.deepcopy(cache) if self.ids(prompt)[: len(prefix_ids)] == prefix_ids else None
+        return self.start(prompt).cache
 
     def clear(self) -> None:
         """Forget every stored prefix (benchmarks use it so no pipeline profits from another's work)."""

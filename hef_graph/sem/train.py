@@ -224,10 +224,11 @@ def fit_frozen_member(classifier: EmotionClassifier, examples: list[TrainingExam
 
 def fit_mixture(
     classifier: EmotionClassifier, examples: list[TrainingExample], valid: list[DialogueSample], base_model: Path
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], np.ndarray]:
     """Fit the lexical and frozen members on the training examples, then the mixture weights on valid.
 
-    The chosen mixture and its valid scores (against the encoders alone) are returned for the report.
+    Returns the chosen mixture with its valid scores (against the encoders alone) for the report, and the
+    mixed valid logits, so calibration does not run every member over valid again.
     """
     texts = [join_dialogue(example.turns).text for example in examples]
     classifier.lexical = LexicalMember.fit(texts, [example.label for example in examples], len(classifier.labels))
@@ -244,8 +245,9 @@ def fit_mixture(
         mixed = classifier.mix(parts, mixture)
         return {"top1": top_k_accuracy(mixed, gold, 1), "top3": top_k_accuracy(mixed, gold, 3)}
 
-    return asdict(classifier.mixture) | {"valid_encoders_alone": scores(Mixture()),
-                                         "valid_mixed": scores(classifier.mixture)}  # fmt: skip
+    report = asdict(classifier.mixture) | {"valid_encoders_alone": scores(Mixture()),
+                                           "valid_mixed": scores(classifier.mixture)}  # fmt: skip
+    return report, classifier.mix(parts)
 
 
 def likelihood_mixture(parts: dict[str, np.ndarray], gold: list[int]) -> Mixture:
@@ -278,10 +280,16 @@ def likelihood_mixture(parts: dict[str, np.ndarray], gold: list[int]) -> Mixture
     return Mixture(tuple(weights[:members]), named["speaker"], named["lexical"], named["frozen"])
 
 
-def calibrate(classifier: EmotionClassifier, samples: list[DialogueSample]) -> dict[str, float]:
-    """Fit the temperature on valid samples and report accuracy and ECE before and after."""
+def calibrate(
+    classifier: EmotionClassifier, samples: list[DialogueSample], logits: np.ndarray | None = None
+) -> dict[str, float]:
+    """Fit the temperature on valid samples and report accuracy and ECE before and after.
+
+    ``logits`` are the classifier's uncalibrated logits on ``samples`` when the caller already has them.
+    """
     gold = [EMOTIONS.index(sample.emotion) for sample in samples]
-    logits = classifier.logits([list(sample.context) for sample in samples])
+    if logits is None:
+        logits = classifier.logits([list(sample.context) for sample in samples])
     before = softmax(logits)
     classifier.temperature = fit_temperature(logits, gold)
     after = softmax(logits / classifier.temperature)
@@ -308,8 +316,8 @@ def train_sem(config: TrainConfig) -> dict[str, float]:
     valid = load_samples(config.data_dir, "valid")
     if config.valid_limit:
         valid = valid[: config.valid_limit]
-    mixture = fit_mixture(classifier, examples, valid, config.base_model) if config.mixture else {}
-    report = calibrate(classifier, valid) | {"mixture": mixture}
+    mixture, logits = fit_mixture(classifier, examples, valid, config.base_model) if config.mixture else ({}, None)
+    report = calibrate(classifier, valid, logits) | {"mixture": mixture}
     report["train_examples"] = len(examples)
     report["train_seconds"] = round(time.time() - started, 1)
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
@@ -333,8 +341,8 @@ def refit_mixture(sem_dir: Path, output_dir: Path, data_dir: Path, device: str =
     base_model = Path(saved["base_model"]) if saved.get("base_model") else default_base_model()
     config = TrainConfig(data_dir=data_dir, output_dir=output_dir, base_model=base_model)
     valid = load_samples(data_dir, "valid")
-    mixture = fit_mixture(classifier, build_examples(config), valid, config.base_model)
-    report = calibrate(classifier, valid) | {"mixture": mixture}
+    mixture, logits = fit_mixture(classifier, build_examples(config), valid, config.base_model)
+    report = calibrate(classifier, valid, logits) | {"mixture": mixture}
     kept = {key: saved[key] for key in ("base_model", "training", "data_licence") if key in saved}
     classifier.save_pretrained(output_dir, extra=kept | {"calibration": report})
     return report
