@@ -52,6 +52,12 @@ def train_sem_command(
         int | None, typer.Option(help="Use only this many train conversations (smoke runs).")
     ] = None,
     valid_limit: Annotated[int | None, typer.Option(help="Calibrate on only this many valid samples.")] = None,
+    extend: Annotated[
+        Path | None, typer.Option(help="A saved SEM folder whose members are kept; new ones are added up to --members.")
+    ] = None,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep the base word embeddings (the member then stores none).")
+    ] = False,
 ) -> None:
     """Fine-tune the SEM on ED train, checkpointing every epoch; rerun the same command to resume."""
     from hef_graph.sem.data import default_data_dir
@@ -64,7 +70,8 @@ def train_sem_command(
             **base,
             data_dir=data_dir or default_data_dir(), output_dir=output_dir, epochs=epochs, members=members,
             seed=seed, device=device or best_device(), batch_size=batch_size, learning_rate=learning_rate,
-            max_length=max_length, train_limit=train_limit, valid_limit=valid_limit,
+            max_length=max_length, train_limit=train_limit, valid_limit=valid_limit, extend=extend,
+            freeze_embeddings=freeze_embeddings,
         )  # fmt: skip
         report = train_sem(config)
     except (ValueError, FileNotFoundError) as error:

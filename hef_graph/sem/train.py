@@ -53,6 +53,10 @@ class TrainConfig:
     label_smoothing: float = 0.1
     max_length: int = 128
     with_situations: bool = True
+    freeze_embeddings: bool = False
+    """Keep the base encoder's word embeddings: the member then stores no word-embedding rows of its own."""
+    extend: Path | None = None
+    """A saved SEM folder whose members are kept; training adds members up to ``members`` in all."""
     mixture: bool = True
     """Add the lexical and frozen members and fit the mixture on valid (``fit_mixture``)."""
     train_limit: int | None = None
@@ -61,6 +65,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """Normalise paths and reject settings that would fail deep inside training."""
         self.data_dir, self.output_dir, self.base_model = map(Path, (self.data_dir, self.output_dir, self.base_model))
+        self.extend = Path(self.extend) if self.extend else None
         for name in ("epochs", "members", "batch_size", "max_length"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -117,6 +122,22 @@ def _linear_warmup(total_steps: int, warmup_ratio: float):
     return schedule
 
 
+def length_bucketed_batches(lengths: list[int], batch_size: int, seed: int, pool: int = 50) -> list[list[int]]:
+    """Shuffled batches of similar-length examples, so little of each batch is padding.
+
+    ED contexts are short (median 26 tokens) with a long tail; random batches pad to the tail. Each pool of
+    ``pool`` batches' worth of shuffled rows is sorted by length and cut into batches, and the batches are
+    shuffled again, so every epoch still sees every example once in a seeded random order.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    batches = []
+    for begin in range(0, len(order), batch_size * pool):
+        chunk = sorted(order[begin : begin + batch_size * pool], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -135,13 +156,14 @@ class MemberTrainer:
         _seed_everything(self.seed)
         self.model = EncoderMember(load_base_encoder(config.base_model, config.device), len(EMOTIONS))
         self.model.to(config.device)
+        if config.freeze_embeddings:
+            self.model.transformer.get_input_embeddings().requires_grad_(False)
         self.tokenizer = self.model.encoder.tokenizer
         self.token_ids = _tokenize(self.tokenizer, examples, config.max_length)
         self.labels = torch.tensor([example.label for example in examples])
         self.steps_per_epoch = math.ceil(len(examples) / config.batch_size)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-        )
+        trainable = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
+        self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, _linear_warmup(self.steps_per_epoch * config.epochs, config.warmup_ratio)
         )
@@ -181,13 +203,12 @@ class MemberTrainer:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
         for epoch in range(self.epochs_done, self.config.epochs):
             task = progress.add_task(f"member seed {self.seed} epoch {epoch + 1}", total=self.steps_per_epoch)
-            order = torch.randperm(
-                len(self.token_ids), generator=torch.Generator().manual_seed(self.seed * 1000 + epoch)
+            batches = length_bucketed_batches(
+                [len(ids) for ids in self.token_ids], self.config.batch_size, self.seed * 1000 + epoch
             )
             self.model.train()
             running = 0.0
-            for step in range(self.steps_per_epoch):
-                rows = order[step * self.config.batch_size : (step + 1) * self.config.batch_size].tolist()
+            for step, rows in enumerate(batches):
                 ids, mask = _collate([self.token_ids[r] for r in rows], self.tokenizer.pad_token_id, device)
                 with autocast:
                     logits = self.model(ids, mask)
@@ -306,11 +327,13 @@ def train_sem(config: TrainConfig) -> dict[str, float]:
     """Train every member (resuming finished work), calibrate on valid, and save the SEM folder."""
     started = time.time()
     examples = build_examples(config)
-    members = []
+    members = EmotionClassifier.from_pretrained(config.extend, config.device).members if config.extend else []
+    if len(members) > config.members:
+        raise ValueError(f"{config.extend} already has {len(members)} members, more than --members {config.members}")
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns) as progress:
-        for index in range(config.members):
+        for index in range(len(members), config.members):
             members.append(MemberTrainer(config, index, examples).train(progress))
     classifier = EmotionClassifier(members, max_length=config.max_length)
     valid = load_samples(config.data_dir, "valid")
@@ -323,8 +346,8 @@ def train_sem(config: TrainConfig) -> dict[str, float]:
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
     classifier.save_pretrained(
         config.output_dir / "model",
-        extra={"base_model": None if config.base_model == default_base_model() else str(config.base_model),
-               "training": settings, "calibration": report,
+        None if config.base_model == default_base_model() else config.base_model,
+        extra={"training": settings, "calibration": report,
                "data_licence": "Trained on EmpatheticDialogues (CC BY-NC 4.0): non-commercial use only."},
     )  # fmt: skip
     (config.output_dir / "train_report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -338,11 +361,11 @@ def refit_mixture(sem_dir: Path, output_dir: Path, data_dir: Path, device: str =
     """
     classifier = EmotionClassifier.from_pretrained(sem_dir, device=device)
     saved = json.loads((Path(sem_dir) / "sem_config.json").read_text())
-    base_model = Path(saved["base_model"]) if saved.get("base_model") else default_base_model()
-    config = TrainConfig(data_dir=data_dir, output_dir=output_dir, base_model=base_model)
+    base_model = Path(saved["base_model"]) if saved.get("base_model") else None
+    config = TrainConfig(data_dir=data_dir, output_dir=output_dir, base_model=base_model or default_base_model())
     valid = load_samples(data_dir, "valid")
     mixture, logits = fit_mixture(classifier, build_examples(config), valid, config.base_model)
     report = calibrate(classifier, valid, logits) | {"mixture": mixture}
-    kept = {key: saved[key] for key in ("base_model", "training", "data_licence") if key in saved}
-    classifier.save_pretrained(output_dir, extra=kept | {"calibration": report})
+    kept = {key: saved[key] for key in ("training", "data_licence") if key in saved}
+    classifier.save_pretrained(output_dir, base_model, kept | {"calibration": report})
     return report

@@ -1,0 +1,46 @@
+"""How the SEM's weights are stored: embedding rows the fine-tune left alone come from the base encoder."""
+
+import torch
+from safetensors.torch import load_file
+
+from hef_graph.labels import EMOTIONS
+from hef_graph.sem.model import EncoderMember, base_weights, default_base_model, load_base_encoder
+from hef_graph.sem.train import length_bucketed_batches
+
+
+def fresh_member() -> EncoderMember:
+    return EncoderMember(load_base_encoder(default_base_model(), "cpu"), len(EMOTIONS))
+
+
+def test_only_changed_embedding_rows_are_stored_and_the_rest_come_from_the_base(tmp_path):
+    member = fresh_member()
+    state = member.state_dict()
+    words = [name for name in state if name.endswith("word_embeddings.weight")][0]
+    table = state[words]
+    with torch.no_grad():
+        table[[5, 7]] += 0.1  # a real change
+        table[9] += table[9].abs().max() / 127 * 0.5  # below the rounding step: the base row is kept
+    member.save(tmp_path / "member.safetensors", base_weights(default_base_model()))
+    packed = load_file(tmp_path / "member.safetensors")
+    assert packed[f"{words}.rows"].tolist() == [5, 7]
+    assert packed[f"{words}.int8"].shape == (2, table.shape[1])
+    assert f"{words.replace('word_embeddings', 'position_embeddings')}.rows" in packed  # untouched: no rows
+    assert not any(".encoder.layer." in name and name.endswith(".rows") for name in packed)  # layers: whole
+
+    loaded = fresh_member()
+    loaded.load_int8(packed)
+    restored, base = loaded.state_dict()[words], fresh_member().state_dict()[words]
+    torch.testing.assert_close(restored[[5, 7]], table[[5, 7]], atol=table[[5, 7]].abs().max().item() / 127, rtol=0)
+    assert torch.equal(restored[9], base[9]) and torch.equal(restored[100:], base[100:])
+    torch.testing.assert_close(loaded.head.weight, member.head.weight, atol=0.01, rtol=0)
+
+
+def test_length_bucketed_batches_cover_every_example_once_in_a_seeded_order():
+    lengths = [(i * 37) % 101 + 1 for i in range(1000)]
+    batches = length_bucketed_batches(lengths, batch_size=32, seed=3, pool=4)
+    rows = [row for batch in batches for row in batch]
+    assert sorted(rows) == list(range(1000)) and max(map(len, batches)) == 32
+    assert batches == length_bucketed_batches(lengths, batch_size=32, seed=3, pool=4)
+    assert batches != length_bucketed_batches(lengths, batch_size=32, seed=4, pool=4)
+    spread = sum(max(lengths[r] for r in b) - min(lengths[r] for r in b) for b in batches) / len(batches)
+    assert spread < 30  # random batches of these lengths span about 95
