@@ -1,8 +1,12 @@
 """How the SEM's weights are stored: embedding rows the fine-tune left alone come from the base encoder."""
 
+import json
+from pathlib import Path
+
 import torch
 from safetensors.torch import load_file
 
+import hef_graph
 from hef_graph.labels import EMOTIONS
 from hef_graph.sem.model import EncoderMember, base_weights, default_base_model, load_base_encoder
 from hef_graph.sem.train import length_bucketed_batches
@@ -44,3 +48,10 @@ def test_length_bucketed_batches_cover_every_example_once_in_a_seeded_order():
     assert batches != length_bucketed_batches(lengths, batch_size=32, seed=4, pool=4)
     spread = sum(max(lengths[r] for r in b) - min(lengths[r] for r in b) for b in batches) / len(batches)
     assert spread < 30  # random batches of these lengths span about 95
+
+
+def test_the_shipped_sem_fits_the_50_mb_budget_and_states_its_data_licence():
+    folder = Path(hef_graph.__file__).parent / "resources" / "sem"
+    assert sum(path.stat().st_size for path in folder.iterdir()) <= 50_000_000
+    assert "CC BY-NC 4.0" in (folder / "LICENSE.md").read_text()
+    assert "CC BY-NC 4.0" in json.loads((folder / "sem_config.json").read_text())["data_licence"]
