@@ -3,13 +3,15 @@
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 import hef_graph
 from hef_graph.labels import EMOTIONS
 from hef_graph.sem.model import EncoderMember, base_weights, default_base_model, load_base_encoder
-from hef_graph.sem.train import length_bucketed_batches
+from hef_graph.sem.train import TrainConfig, build_examples, length_bucketed_batches
+from hef_graph.sem.words import join_dialogue
 
 
 def fresh_member() -> EncoderMember:
@@ -55,3 +57,19 @@ def test_the_shipped_sem_fits_the_50_mb_budget_and_states_its_data_licence():
     assert sum(path.stat().st_size for path in folder.iterdir()) <= 50_000_000
     assert "CC BY-NC 4.0" in (folder / "LICENSE.md").read_text()
     assert "CC BY-NC 4.0" in json.loads((folder / "sem_config.json").read_text())["data_licence"]
+
+
+@pytest.mark.data
+def test_the_shipped_members_store_exactly_the_embedding_rows_of_tokens_seen_in_training(data_dir, real_sem):
+    examples = build_examples(TrainConfig(data_dir=data_dir, output_dir=data_dir))
+    texts = [join_dialogue(example.turns).text for example in examples]
+    seen = {token for ids in real_sem.tokenizer(texts, truncation=True, max_length=128)["input_ids"] for token in ids}
+    folder = Path(hef_graph.__file__).parent / "resources" / "sem"
+    stored = []
+    for name in json.loads((folder / "sem_config.json").read_text())["members"]:
+        packed = load_file(folder / name)
+        stored.append(
+            {int(row) for key in packed if key.endswith("word_embeddings.weight.rows") for row in packed[key]}
+        )
+    assert stored[0] == seen and stored[1] == seen  # fine-tuned embeddings: every seen token's row, no other
+    assert stored[2] == set()  # trained with --freeze-embeddings
