@@ -1,5 +1,5 @@
-# The two commands of the README: `make demo` (set up, then answer with the embedded default) and
-# `make test` (set up, then run every test). Both create .venv on first use.
+# The two commands of the README: `make demo` (set up the runtime, then answer with the embedded default)
+# and `make test` (set up with the dev extras, then run every test). Both create .venv on first use.
 VENV ?= .venv
 HEF_DATA_DIR ?= $(abspath ../shared/data)
 export HEF_DATA_DIR
@@ -12,7 +12,8 @@ MESSAGE ?= My dog died this morning. I keep expecting him at the door.
 setup:
 	@scripts/setup.sh
 
-demo: setup
+demo:
+	@HEF_EXTRAS=openai scripts/setup.sh
 	$(VENV)/bin/hef respond "$(MESSAGE)"
 
 test: setup

@@ -27,9 +27,8 @@ import torch
 from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
 from hef_graph.evaluation.systems import as_messages
-from hef_graph.llm import chat
+from hef_graph.llm.transformers_backend import TransformersRuntime
 from hef_graph.metrics import nearest_rank_percentile
-from hef_graph.prefix_cache import prefix_cache_for
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.batching import BatchedSEM
 from hef_graph.sem.data import default_data_dir, load_samples
@@ -51,13 +50,14 @@ def summary(values: list[float]) -> dict[str, float]:
 def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     """Time HEF, LLM-alone and the naive pipeline turn by turn, rotating their order."""
     llm = load_llm()
+    if not isinstance(llm, TransformersRuntime):
+        raise SystemExit("the speed benchmark times the embedded in-process LLM")
     graph = build_graph()
-    prefixes = prefix_cache_for(llm)
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
 
     def llm_alone(turns: tuple[str, ...]) -> None:
         messages = dialogue_prompt("direct_reply", format_dialogue(turns, context.max_prompt_chars))
-        chat(llm, messages, context.max_new_tokens, context.repetition_penalty)
+        llm.reply(messages, context.reply_caps(), context.call_policy())
 
     node_times: dict[str, list[float]] = defaultdict(list)
 
@@ -81,7 +81,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     for index, turns in enumerate(dialogues):
         names = list(runs)
         for name in names[index % 3 :] + names[: index % 3]:
-            prefixes.clear()  # no pipeline may start from the prefill of another's run on this dialogue
+            llm.clear_prefixes()  # no pipeline may start from the prefill of another's run on this dialogue
             started = time.perf_counter()
             runs[name](turns)
             times[name].append(time.perf_counter() - started)
@@ -136,18 +136,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--parts", default="start,turn,sem", help="Which measurements: start, turn, sem.")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     samples = random.Random(args.seed).sample(load_samples(args.data_dir, "test"), args.dialogues)
-    report = {
+    report: dict = {
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
         f"{'cuda ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu'}",
         "dialogues": args.dialogues,
         "seed": args.seed,
-        "start": start_times(),
-        "turn_latency_s": turn_latency([s.context for s in samples], Context()),
-        "sem_dialogues_per_s": sem_throughput([list(s.context) for s in samples], (1, 4, 16, 64)),
-        "benchmark_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if "start" in parts:
+        report["start"] = start_times()
+    if "turn" in parts:
+        report["turn_latency_s"] = turn_latency([s.context for s in samples], Context())
+    if "sem" in parts:
+        report["sem_dialogues_per_s"] = sem_throughput([list(s.context) for s in samples], (1, 4, 16, 64))
+    report["benchmark_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

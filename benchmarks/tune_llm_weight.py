@@ -13,19 +13,13 @@ import json
 from pathlib import Path
 
 from hef_graph.context import Context
-from hef_graph.judging import judgement_messages
+from hef_graph.judging import combine, stage_one_prior
 from hef_graph.labels import EMOTIONS, NONE_OF_THESE
 from hef_graph.llm import load_llm
-from hef_graph.scoring import combine, scorer_for, stage_one_prior
 from hef_graph.sem.data import default_data_dir, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
-
-
-def prompt(name: str, context: tuple[str, ...], candidates: list[str]) -> list:
-    """The judgement messages exactly as the nodes build them."""
-    return judgement_messages(name, context, candidates, Context().max_prompt_chars)
 
 
 def main() -> None:
@@ -39,7 +33,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
-    sem, scorer = load_sem(), scorer_for(load_llm(args.llm))
+    sem, llm, context = load_sem(), load_llm(args.llm), Context()
+    if not llm.capabilities.score_labels:
+        parser.error(f"{llm.name} gives no log-probabilities to score with")
     correct = dict.fromkeys(WEIGHTS, 0)
     stage_two = dict.fromkeys(WEIGHTS, 0)
     sem_correct = 0
@@ -49,15 +45,16 @@ def main() -> None:
         primary = sorted(EMOTIONS, key=lambda label: -distribution[label])[: args.top_k]
         rest = [label for label in EMOTIONS if label not in primary]
         prior_one = stage_one_prior(distribution, primary)
-        first = scorer.log_likelihoods(prompt("judge_primary", sample.context, list(prior_one)), list(prior_one))
-        second = scorer.log_likelihoods(prompt("judge_fallback", sample.context, rest), rest)
+        prior_two = {label: distribution[label] for label in rest}
+        first = llm.option_log_likelihoods(context.judgement_request("primary", sample.context, prior_one))
+        second = llm.option_log_likelihoods(context.judgement_request("fallback", sample.context, prior_two))
         sem_correct += primary[0] == sample.emotion
         for weight in WEIGHTS:
             posterior = combine(prior_one, first, weight)
             choice = max(posterior, key=posterior.__getitem__)
             if choice == NONE_OF_THESE:
                 stage_two[weight] += 1
-                posterior = combine({label: distribution[label] for label in rest}, second, weight)
+                posterior = combine(prior_two, second, weight)
                 choice = max(posterior, key=posterior.__getitem__)
             correct[weight] += choice == sample.emotion
     n = len(samples)

@@ -4,7 +4,7 @@ from hef_graph.context import Context
 from hef_graph.errors import InvalidInput
 from hef_graph.graph import build_graph
 from hef_graph.labels import EMOTIONS
-from hef_graph.llm import load_llm
+from hef_graph.llm import LLMRuntime, as_runtime, load_llm
 from hef_graph.persistence import sqlite_checkpointer
 from hef_graph.sem.model import EmotionClassifier
 from hef_graph.sem.protocol import EmotionModel
@@ -14,5 +14,5 @@ from hef_graph.state import HEFState, InputState
 
 __all__ = [
     "EMOTIONS", "Context", "EmotionClassifier", "EmotionModel", "HEFState", "InputState", "InvalidInput",
-    "SEMTool", "build_graph", "load_llm", "load_sem", "sqlite_checkpointer",
+    "LLMRuntime", "SEMTool", "as_runtime", "build_graph", "load_llm", "load_sem", "sqlite_checkpointer",
 ]  # fmt: skip

@@ -25,8 +25,16 @@ def fail(message: str) -> None:
 
 
 @app.callback()
-def root() -> None:
+def root(
+    log_level: Annotated[
+        str, typer.Option(help="Log level of hef_graph.* (INFO: one line per node with its time; DEBUG: prompts).")
+    ] = "WARNING",
+) -> None:
     """HEF-Graph: empathetic replies from an LLM plus a small emotion model."""
+    import logging
+
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("hef_graph").setLevel(log_level.upper())
 
 
 DataDir = Annotated[
@@ -170,9 +178,8 @@ def eval_command(
         from hef_graph.evaluation.judge import compare, reply_pairs
         from hef_graph.llm import load_llm
 
-        verdict = compare(
-            load_llm(judge_llm), reply_pairs(output_dir / "predictions.jsonl", config.data_dir, "hef", "llm"), seed
-        )
+        judge = load_llm(judge_llm).chat_model
+        verdict = compare(judge, reply_pairs(output_dir / "predictions.jsonl", config.data_dir, "hef", "llm"), seed)
         (output_dir / "judge.json").write_text(json.dumps(verdict, indent=2) + "\n")
     console.print(f"report written to {output_dir / 'report.md'}")
 
@@ -208,21 +215,26 @@ def respond(
     dialogue: Annotated[
         Path | None, typer.Option(help="JSON file with a multi-turn dialogue (user turn last).")
     ] = None,
-    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="smollm2 (default), openai:<model>, a local HF folder, or a TGI URL.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="URL of the OpenAI-compatible server for openai:<model> (or OPENAI_BASE_URL).")
+    ] = None,
     sem: Annotated[str | None, typer.Option(help="A folder saved by `hef train-sem` (default: shipped SEM).")] = None,
     top_k: Annotated[int, typer.Option(help="Primary emotions offered to stage one.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full output state as JSON.")] = False,
 ) -> None:
     """Answer one message (or a dialogue file) and show the emotion, stage and cause words behind it."""
-    from hef_graph import Context, build_graph
+    from hef_graph import Context, build_graph, load_llm
 
     try:
         if (text is None) == (dialogue is None):
             raise ValueError("give either a TEXT argument or --dialogue FILE")
         messages = read_dialogue(dialogue) if dialogue else [("user", text)]
-        context = Context(top_k=top_k, llm=llm, sem=sem)
+        context = Context(top_k=top_k, llm=load_llm(llm, base_url=base_url), sem_path=sem)
         state = build_graph().invoke({"messages": messages}, context=context)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError, ImportError) as error:
         fail(str(error))
     if as_json:
         state = {key: value for key, value in state.items() if key != "messages"}
@@ -283,7 +295,9 @@ def trace(
 def chat(
     db: ThreadDb = None,
     thread: Annotated[str | None, typer.Option(help="Continue this thread (default: the last one).")] = None,
-    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="smollm2 (default), openai:<model>, a local HF folder, or a TGI URL.")
+    ] = None,
 ) -> None:
     """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit."""
     from hef_graph.chat import ChatSession

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
+from hef_graph.dialogue import format_dialogue
+from hef_graph.judging import JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
+from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
+from hef_graph.sem.protocol import EmotionModel
 
 
 @dataclass(kw_only=True)
@@ -14,15 +19,24 @@ class Context:
 
     top_k: int = field(default=3, metadata={"description": "How many SEM emotions stage one offers the LLM."})
     num_cause_words: int = field(default=5, metadata={"description": "How many emotion-cause words reach the reply."})
-    llm: Any = field(
+    llm: LLMRuntime | None = field(
         default=None,
-        metadata={"description": "A LangChain chat model, or a spec for load_llm ('smollm2', a local HF folder, "
-                                 "an http(s) TGI URL). None: the graph's LLM (embedded SmolLM2 by default)."},
+        metadata={"description": "The LLM runtime (hef_graph.load_llm or as_runtime). None: llm_spec's, else "
+                                 "the graph's LLM (the embedded SmolLM2 by default)."},
     )  # fmt: skip
-    sem: Any = field(
+    llm_spec: str | None = field(
         default=None,
-        metadata={"description": "An EmotionModel, or a folder saved by `hef train-sem`. None: the graph's SEM "
-                                 "(the shipped MiniLM ensemble by default)."},
+        metadata={"description": "A load_llm spec ('smollm2', 'openai:<model>', a local HF folder, an http(s) "
+                                 "TGI URL), loaded once into the model cache; used when llm is None."},
+    )  # fmt: skip
+    sem: EmotionModel | None = field(
+        default=None,
+        metadata={"description": "An EmotionModel. None: sem_path's, else the graph's SEM (the shipped one)."},
+    )
+    sem_path: str | None = field(
+        default=None,
+        metadata={"description": "A folder saved by `hef train-sem`, loaded once into the model cache; used "
+                                 "when sem is None."},
     )  # fmt: skip
     device: str | None = field(
         default=None, metadata={"description": "cuda or cpu for local models; None picks the best."}
@@ -83,9 +97,36 @@ class Context:
             raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:
             raise ValueError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
+        if self.llm is not None and not isinstance(self.llm, LLMRuntime):
+            raise TypeError(
+                f"Context.llm must be an LLMRuntime, got {type(self.llm).__name__}: wrap a chat model once with "
+                "hef_graph.as_runtime(model) and reuse the runtime, or pass the model to build_graph"
+            )
+        if self.sem is not None and not isinstance(self.sem, EmotionModel):
+            raise TypeError(f"Context.sem must implement hef_graph.EmotionModel, got {type(self.sem).__name__}")
 
-    def with_models(self, llm: Any, sem: Any) -> Context:
-        """Fill the model fields the caller left unset with the graph's own models."""
-        return replace(
-            self, llm=self.llm if self.llm is not None else llm, sem=self.sem if self.sem is not None else sem
-        )
+    def with_models(self, llm: LLMRuntime | str | None, sem: EmotionModel | str | None) -> Context:
+        """Fill the model fields the caller left unset with the graph's own models (objects or specs)."""
+        changes: dict[str, object] = {}
+        if self.llm is None and self.llm_spec is None:
+            changes["llm" if isinstance(llm, LLMRuntime) else "llm_spec"] = llm
+        if self.sem is None and self.sem_path is None:
+            changes["sem_path" if sem is None or isinstance(sem, str) else "sem"] = sem
+        return replace(self, **changes) if changes else self
+
+    def call_policy(self) -> CallPolicy:
+        """Timeout and attempts of every LLM call."""
+        return CallPolicy(attempts=self.llm_attempts, timeout_s=self.llm_timeout_s)
+
+    def judgement_request(
+        self, stage: JudgementStage, dialogue: Sequence[str], prior: Mapping[str, float]
+    ) -> JudgementRequest:
+        """A judgement over ``prior``'s candidates with this run's settings (dialogue cut to the prompt budget)."""
+        return JudgementRequest(stage=stage, dialogue=format_dialogue(dialogue, self.max_prompt_chars), prior=prior,
+                                llm_weight=self.llm_weight, method=self.judgement,
+                                max_new_tokens=self.judge_max_new_tokens,
+                                repetition_penalty=self.repetition_penalty)  # fmt: skip
+
+    def reply_caps(self) -> Generation:
+        """Length and repetition caps of the reply."""
+        return Generation(self.max_new_tokens, self.repetition_penalty)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
-from hef_graph.llm import load_llm
+from hef_graph.llm import LLMRuntime, load_llm
 from hef_graph.sem.model import EmotionClassifier
 from hef_graph.sem.protocol import EmotionModel
-from hef_graph.sem.resident import load_sem, shared_batcher
+from hef_graph.sem.resident import load_sem
 
 
 def settings(runtime: Runtime[Context]) -> Context:
@@ -19,24 +16,20 @@ def settings(runtime: Runtime[Context]) -> Context:
     return runtime.context if runtime.context is not None else Context()
 
 
-def llm_of(context: Context) -> BaseChatModel:
-    """Return the chat model the context names (loaded once per process)."""
-    return load_llm(context.llm, context.device)
+def llm_of(context: Context) -> LLMRuntime:
+    """Return the context's LLM runtime, loading its spec into the model cache on first use."""
+    return context.llm if context.llm is not None else load_llm(context.llm_spec, context.device)
 
 
 def sem_of(context: Context) -> EmotionModel:
-    """Return the SEM the context names: an EmotionModel, a saved folder, or the shipped default.
+    """Return the context's SEM: its object, or its saved folder (default: the shipped one) from the model cache.
 
-    An EmotionClassifier (the shipped kind) is served through its shared micro-batcher when
-    ``sem_batching`` asks for it ('auto': on CUDA only), so concurrent conversations share forward passes.
+    An EmotionClassifier (the shipped kind) is served through its own micro-batcher when ``sem_batching``
+    asks for it ('auto': on CUDA only), so concurrent conversations share forward passes.
     """
-    sem = context.sem
-    if sem is None or isinstance(sem, (str, Path)):
-        sem = load_sem(sem, context.device)
+    sem = context.sem if context.sem is not None else load_sem(context.sem_path, context.device)
     if isinstance(sem, EmotionClassifier) and _batching_wanted(context, sem):
-        return shared_batcher(sem)
-    if not isinstance(sem, EmotionModel):
-        raise TypeError(f"sem must implement hef_graph.EmotionModel, got {type(sem).__name__}")
+        return sem.batched()
     return sem
 
 

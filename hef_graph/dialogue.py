@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from hef_graph.errors import InvalidInput
-from hef_graph.llm import message_text
+from hef_graph.llm.runtime import message_text
 
 _TAG = re.compile(r"</?\s*dialogue\s*>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -7,18 +7,21 @@ from typing import Any
 
 def decision_table(state: dict[str, Any]) -> Any:
     """Summarise what each node decided, for the terminal."""
+    from rich.markup import escape
     from rich.table import Table
+
+    from hef_graph.judging import describe
 
     table = Table(title="What HEF decided", show_header=True, header_style="bold")
     table.add_column("node")
     table.add_column("decision")
-    distribution = state["sem_distribution"]
-    primary = ", ".join(f"{label} {distribution[label]:.2f}" for label in state["primary_emotions"])
-    table.add_row("detect_emotion", f"top-k: {primary}")
-    table.add_row("judge_primary", f"answer: {state['primary_judgement']!r}")
-    if state.get("fallback_judgement") is not None:
-        table.add_row("judge_fallback", f"answer: {state['fallback_judgement']!r}")
-    table.add_row("emotion", f"[bold]{state['emotion']}[/] (decided by: {state['emotion_stage']})")
+    distribution = state.get("sem_distribution", {})
+    primary = ", ".join(f"{label} {distribution[label]:.2f}" for label in state.get("primary_emotions", []))
+    table.add_row("detect_emotion", f"top-k: {primary}" if primary else "not run (input check)")
+    for judgement in state.get("judgements", []):
+        node = "judge_primary" if judgement["stage"] == "primary" else "judge_fallback"
+        table.add_row(node, escape(describe(judgement)))
+    table.add_row("emotion", f"[bold]{state.get('emotion')}[/] (decided by: {state.get('emotion_stage')})")
     causes = ", ".join(f"{c['word']} {c['score']:.2f}" for c in state["cause_words"]) or "(none)"
     table.add_row("perceive_causes", causes)
     return table

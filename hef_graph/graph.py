@@ -1,11 +1,17 @@
-"""Assemble the HEF graph: detect_emotion → judge_primary → (judge_fallback) → perceive_causes → draft_response.
+"""Assemble the HEF graph: input check, SEM, stage one, (stage two), causes, reply.
 
-A turn that expresses suicidal intent or self-harm goes from detect_emotion straight to safe_reply.
+check_input → detect_emotion → judge_primary → (judge_fallback) → perceive_causes → draft_response.
+
+An empty turn ends at check_input and a crisis turn goes to safe_reply before any model runs; a softer
+crisis phrasing that the SEM confirms goes from detect_emotion to safe_reply.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -15,24 +21,31 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
-from hef_graph.nodes.detect_emotion import detect_emotion
+from hef_graph.llm import LLMRuntime, as_runtime
+from hef_graph.nodes.check_input import check_input, route_after_input
+from hef_graph.nodes.detect_emotion import detect_emotion, route_after_detection
 from hef_graph.nodes.draft_response import draft_response
 from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
-from hef_graph.nodes.safe_reply import route_after_detection, safe_reply
+from hef_graph.nodes.safe_reply import safe_reply
 from hef_graph.sem.protocol import EmotionModel
 from hef_graph.state import HEFState, InputState
 
 Node = Callable[[HEFState, Runtime[Context]], dict[str, Any]]
+log = logging.getLogger("hef_graph.nodes")
 
 
-def _with_models(node: Node, llm: BaseChatModel | str | None, sem: EmotionModel | str | None) -> Node:
-    """Give the node a full Context whose unset model fields are the graph's own models."""
+def _as_node(node: Node, llm: LLMRuntime | str | None, sem: EmotionModel | str | None) -> Node:
+    """Give the node a full Context (unset models are the graph's own) and log its timing once per run."""
 
     def run(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = (runtime.context if runtime.context is not None else Context()).with_models(llm, sem)
-        return node(state, runtime.override(context=context))
+        started = time.perf_counter()
+        try:
+            return node(state, runtime.override(context=context))
+        finally:
+            log.info("%s %.3f s", node.__name__, time.perf_counter() - started)
 
     run.__name__ = node.__name__
     run.__doc__ = node.__doc__
@@ -41,24 +54,28 @@ def _with_models(node: Node, llm: BaseChatModel | str | None, sem: EmotionModel 
 
 def build_graph(
     checkpointer: BaseCheckpointSaver | None = None,
-    llm: BaseChatModel | str | None = None,
-    sem: EmotionModel | str | None = None,
+    llm: LLMRuntime | BaseChatModel | str | None = None,
+    sem: EmotionModel | str | Path | None = None,
     *,
     name: str = "hef",
     reply: bool = True,
 ) -> CompiledStateGraph:
     """Compile the HEF graph.
 
-    ``llm`` and ``sem`` default to the embedded SmolLM2 and the shipped SEM, loaded lazily on the
-    first turn and kept resident; a ``Context`` passed at invoke time can override them per run.
-    ``reply=False`` stops after perceive_causes (emotion and causes only, as evaluations need).
+    ``llm`` is an LLM runtime, a LangChain chat model (wrapped once by ``as_runtime``) or a ``load_llm``
+    spec; ``sem`` an EmotionModel or a saved SEM folder. Specs (default: the embedded SmolLM2 and the
+    shipped SEM) load on first use into the model cache; a ``Context`` passed at invoke time can override
+    both per run. ``reply=False`` stops after perceive_causes (emotion and causes only, as evaluations need).
     """
+    llm = as_runtime(llm) if isinstance(llm, BaseChatModel) else llm
+    sem = str(sem) if isinstance(sem, Path) else sem
     builder = StateGraph(HEFState, input_schema=InputState, context_schema=Context)
-    nodes = [detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply]
+    nodes = [check_input, detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply]
     nodes += [draft_response] if reply else []
     for node in nodes:
-        builder.add_node(node.__name__, _with_models(node, llm, sem))
-    builder.add_edge(START, "detect_emotion")
+        builder.add_node(node.__name__, _as_node(node, llm, sem))
+    builder.add_edge(START, "check_input")
+    builder.add_conditional_edges("check_input", route_after_input, ["safe_reply", "detect_emotion", END])
     builder.add_conditional_edges("detect_emotion", route_after_detection, ["safe_reply", "judge_primary"])
     builder.add_edge("safe_reply", END)
     builder.add_conditional_edges("judge_primary", route_after_primary, ["perceive_causes", "judge_fallback"])

@@ -1,60 +1,116 @@
-"""One emotion judgement by the LLM: scored against the SEM prior where possible, else generated."""
+"""HEF's emotion judgements as typed records: what was asked, how it was answered, what was chosen.
+
+The LLM runtime answers a ``JudgementRequest`` either by scoring the candidates with log-probabilities
+(combined with the SEM prior, a product of experts ``p_sem * p_llm ** weight``, so a weak LLM can refine
+but not wreck the SEM) or by generating an answer that is parsed against the candidates.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
-from langchain_core.messages import BaseMessage
+from hef_graph.labels import NONE_OF_THESE, parse_emotion, says_none
 
-from hef_graph.context import Context
-from hef_graph.deps import llm_of
-from hef_graph.dialogue import format_dialogue
-from hef_graph.errors import LLMUnavailable
-from hef_graph.llm import chat, with_retries
-from hef_graph.prompting import dialogue_prompt
-from hef_graph.scoring import combine, describe, scorer_for
+JudgementStage = Literal["primary", "fallback", "alone"]
+JudgementMethod = Literal["scored", "generated", "failed"]
+PROMPT_OF_STAGE = {"primary": "judge_primary", "fallback": "judge_fallback", "alone": "judge_fallback"}
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """The LLM's judgement: its raw text, and the label it chose when the answer was scored."""
+class JudgementRequest:
+    """One question to the LLM: which of the candidates (the keys of ``prior``) fits the dialogue.
 
-    text: str
-    scored_choice: str | None = None
-
-
-def judge(context: Context, prompt: str, dialogue: Sequence[str], prior: Mapping[str, float]) -> Verdict:
-    """Ask the LLM which candidate (the keys of ``prior``) fits the dialogue.
-
-    With ``judgement`` 'score' (or 'auto' and an in-process model) the candidates are scored as
-    continuations and combined with the SEM prior; otherwise the answer is generated, to be parsed.
+    ``prior`` is the SEM's probability of each candidate ('none' too in stage one); ``method`` is
+    'score', 'generate' or 'auto' (score when the runtime can).
     """
-    llm = llm_of(context)
-    messages = judgement_messages(prompt, dialogue, list(prior), context.max_prompt_chars)
-    scorer = scorer_for(llm) if context.judgement != "generate" else None
-    if context.judgement == "score" and scorer is None:
-        raise ValueError("judgement='score' needs an in-process transformers LLM; use 'auto' or 'generate'")
-    try:
-        if scorer is None:
-            text = with_retries(
-                lambda: chat(llm, messages, context.judge_max_new_tokens, context.repetition_penalty,
-                             timeout_s=context.llm_timeout_s),
-                context.llm_attempts,
-                "judgement",
-            )  # fmt: skip
-            return Verdict(text)
-        likelihoods = with_retries(
-            lambda: scorer.log_likelihoods(messages, list(prior)), context.llm_attempts, "judgement"
-        )
-    except LLMUnavailable as error:  # the SEM's reading stands: the parser finds no label in this text
-        return Verdict(f"(judgement failed: {error})")
-    posterior = combine(prior, likelihoods, context.llm_weight)
-    return Verdict(describe(posterior), max(posterior, key=posterior.__getitem__))
+
+    stage: JudgementStage
+    dialogue: str
+    prior: Mapping[str, float]
+    llm_weight: float = 0.1
+    method: Literal["auto", "score", "generate"] = "auto"
+    max_new_tokens: int = 8
+    repetition_penalty: float = 1.3
+
+    @property
+    def candidates(self) -> list[str]:
+        """The labels the LLM may choose, in the order it is shown them."""
+        return list(self.prior)
 
 
-def judgement_messages(
-    prompt: str, dialogue: Sequence[str], candidates: list[str], max_chars: int
-) -> list[BaseMessage]:
-    """The judgement's messages; they start like the reply's, so a local model reuses their prefill."""
-    return dialogue_prompt(prompt, format_dialogue(dialogue, max_chars), candidates=", ".join(candidates))
+class Judgement(TypedDict):
+    """One judgement as the state keeps it (a plain dict, so every checkpointer and the server can store it)."""
+
+    stage: JudgementStage
+    candidates: list[str]
+    scores: dict[str, float]
+    """Posterior per candidate when scored (SEM prior x LLM likelihood), else empty."""
+    choice: str | None
+    """The chosen candidate ('none' in stage one when nothing fits), or None when the answer was unusable."""
+    method: JudgementMethod
+    answer: str
+    """The LLM's generated text ('' when scored)."""
+    error: str | None
+    """Why the judgement failed, or why it was generated although scoring was asked for."""
+
+
+def scored_judgement(
+    request: JudgementRequest, log_likelihoods: Mapping[str, float], note: str | None = None
+) -> Judgement:
+    """The record of a scored judgement: the posterior over the candidates and its best label."""
+    posterior = combine(request.prior, log_likelihoods, request.llm_weight)
+    choice = max(posterior, key=posterior.__getitem__)
+    scores = {label: round(p, 6) for label, p in posterior.items()}
+    return Judgement(stage=request.stage, candidates=request.candidates, scores=scores, choice=choice,
+                     method="scored", answer="", error=note)  # fmt: skip
+
+
+def generated_judgement(request: JudgementRequest, text: str, note: str | None = None) -> Judgement:
+    """The record of a generated answer, parsed against the candidates ('none' only where offered)."""
+    labels = [c for c in request.candidates if c != NONE_OF_THESE]
+    choice = parse_emotion(text, labels)
+    if choice is None and NONE_OF_THESE in request.prior and says_none(text):
+        choice = NONE_OF_THESE
+    return Judgement(stage=request.stage, candidates=request.candidates, scores={}, choice=choice,
+                     method="generated", answer=text, error=note)  # fmt: skip
+
+
+def failed_judgement(request: JudgementRequest, error: Exception) -> Judgement:
+    """The record of a judgement the LLM could not give; the SEM's reading stands."""
+    return Judgement(stage=request.stage, candidates=request.candidates, scores={}, choice=None,
+                     method="failed", answer="", error=f"{type(error).__name__}: {error}")  # fmt: skip
+
+
+def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:
+    """Posterior over candidates from the SEM prior and the LLM likelihood raised to ``weight``."""
+    top = max(log_likelihoods.values())
+    normaliser = top + math.log(sum(math.exp(v - top) for v in log_likelihoods.values()))
+    scores = {c: math.log(max(prior[c], 1e-9)) + weight * (log_likelihoods[c] - normaliser) for c in log_likelihoods}
+    best = max(scores.values())
+    total = sum(math.exp(s - best) for s in scores.values())
+    return {c: math.exp(s - best) / total for c, s in scores.items()}
+
+
+def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -> dict[str, float]:
+    """SEM prior for stage one: each primary label's probability; 'none' gets that of the best other label.
+
+    'None' stands for whichever label stage two would pick, so it competes as one label, not as the summed
+    mass of 32 - k labels (which would beat a confident top-1 and send good answers to stage two). With an
+    LLM weight of 0 the decision is then exactly the SEM's top-1.
+    """
+    prior = {label: distribution[label] for label in primary}
+    prior[NONE_OF_THESE] = max((p for label, p in distribution.items() if label not in prior), default=1e-9)
+    return prior
+
+
+def describe(judgement: Judgement) -> str:
+    """One line for tables and logs: the method and the answer or the top scores."""
+    if judgement["method"] == "failed":
+        return f"failed ({judgement['error']})"
+    if judgement["method"] == "generated":
+        return f"generated {judgement['answer']!r} -> {judgement['choice']}"
+    ranked = sorted(judgement["scores"].items(), key=lambda item: -item[1])
+    return "scored: " + ", ".join(f"{label} {p:.2f}" for label, p in ranked[:6])

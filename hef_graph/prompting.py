@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Mapping, Sequence
 from importlib import resources
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 PROMPT_NAMES = (
     "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response", "direct_reply",
-    "judge_rubric", "safe_reply", "empty_turn",
+    "judge_rubric", "safe_reply", "empty_turn", "judge_lettered",
 )  # fmt: skip
 
 
@@ -48,3 +49,14 @@ def dialogue_prompt(task: str, dialogue: str, **variables: str) -> list[BaseMess
     """
     quoted = render_prompt("dialogue_block", dialogue=dialogue)
     return [SystemMessage(render_prompt("system")), HumanMessage(f"{quoted}\n{render_prompt(task, **variables)}")]
+
+
+def judgement_messages(task: str, dialogue: str, candidates: Sequence[str]) -> list[BaseMessage]:
+    """A judgement naming its candidates inline; it starts like the reply, so a local model reuses the prefill."""
+    return dialogue_prompt(task, dialogue, candidates=", ".join(candidates))
+
+
+def lettered_judgement_messages(dialogue: str, options: Mapping[str, str]) -> list[BaseMessage]:
+    """A judgement whose options are letters (``{"A": "sad", ...}``), so each answer is one token to score."""
+    lines = "\n".join(f"{letter}. {'none of these' if label == 'none' else label}" for letter, label in options.items())
+    return dialogue_prompt("judge_lettered", dialogue, options=lines)

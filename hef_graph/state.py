@@ -8,6 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
 from hef_graph.errors import InvalidInput
+from hef_graph.judging import Judgement
 
 EmotionStage = Literal["primary", "fallback", "sem"]
 
@@ -55,15 +56,15 @@ class HEFState(InputState, total=False):
     """The SEM's top-k labels, best first: stage one's only candidates (detect_emotion)."""
     sem_cause_words: list[CauseWordEntry]
     """Cause words for the SEM's top-1 label, from the same SEM pass (detect_emotion)."""
-    primary_judgement: str
-    """The LLM's raw stage-one answer (judge_primary)."""
-    fallback_judgement: str | None
-    """The LLM's raw stage-two answer, or None when stage two did not run (judge_fallback)."""
-    emotion: str
-    """The final emotion, always one of the 32 lower-case ED labels."""
-    emotion_stage: EmotionStage
+    judgements: list[Judgement]
+    """The LLM's emotion judgements of this turn, stage one first (judge_primary, judge_fallback): each with
+    its candidates, scores, choice, method ('scored', 'generated' or 'failed') and error."""
+    emotion: str | None
+    """The final emotion, one of the 32 lower-case ED labels; None only on a turn that left the graph at
+    the input check (an empty or crisis turn, before any model ran)."""
+    emotion_stage: EmotionStage | None
     """Who decided it: 'primary' (stage one), 'fallback' (stage two), or 'sem' (stage two's answer
-    was unusable, so the SEM's top-1 stands)."""
+    was unusable, so the SEM's top-1 stands); None when no model ran."""
     cause_words: list[CauseWordEntry]
     """Cause words for the final emotion, each a word of the dialogue (perceive_causes)."""
     reply: str

@@ -11,8 +11,10 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 
 from hef_graph.context import Context
+from hef_graph.judging import describe
 
-NODES = ("detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response", "safe_reply")
+NODES = ("check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response",
+         "safe_reply")  # fmt: skip
 
 
 @dataclass
@@ -91,10 +93,12 @@ _CSS = "".join(
 )
 
 _LAYOUT = {  # node -> (x, y) centre in the SVG
-    "__start__": (200, 20), "detect_emotion": (200, 75), "judge_primary": (200, 135), "judge_fallback": (320, 195),
-    "perceive_causes": (200, 255), "draft_response": (200, 315), "__end__": (200, 370), "safe_reply": (75, 195),
+    "__start__": (200, 20), "check_input": (200, 70), "detect_emotion": (200, 125), "judge_primary": (200, 180),
+    "judge_fallback": (320, 235), "perceive_causes": (200, 290), "draft_response": (200, 345), "__end__": (200, 400),
+    "safe_reply": (75, 235),
 }  # fmt: skip
-_EDGES = [("__start__", "detect_emotion"), ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
+_EDGES = [("__start__", "check_input"), ("check_input", "detect_emotion"), ("check_input", "safe_reply"),
+          ("check_input", "__end__"), ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
           ("safe_reply", "__end__"), ("judge_primary", "perceive_causes"),
           ("judge_primary", "judge_fallback"), ("judge_fallback", "perceive_causes"),
           ("perceive_causes", "draft_response"), ("draft_response", "__end__")]  # fmt: skip
@@ -104,7 +108,7 @@ def graph_svg(visited: Iterable[str]) -> str:
     """Draw the HEF graph with the visited nodes and the edges taken highlighted."""
     path = ["__start__", *visited, "__end__"]
     taken = set(zip(path, path[1:], strict=False))
-    parts = ['<svg viewBox="0 0 440 390" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="HEF graph">']
+    parts = ['<svg viewBox="0 0 440 420" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="HEF graph">']
     for source, target in _EDGES:
         (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
         css = "edge taken" if (source, target) in taken else "edge"
@@ -161,16 +165,13 @@ def turn_html(number: int, turn: TurnTrace) -> str:
     timing = "".join(f'<tr class="timing"><td>{node}</td><td>{seconds * 1000:.0f} ms</td>'
                      f'<td><span class="bar" style="width:{max(1, int(60 * seconds))}px"></span></td></tr>'
                      for node, seconds in turn.steps)  # fmt: skip
-    fallback = state.get("fallback_judgement")
-    primary = html.escape(state.get("primary_judgement", ""))
-    decisions = [
-        f"<tr><td>stage one (judge_primary)</td><td><span class='decision'>{primary}</span></td></tr>",
-        "<tr><td>stage two (judge_fallback)</td><td>"
-        + ("not run" if fallback is None else f"<span class='decision'>{html.escape(fallback)}</span>")
-        + "</td></tr>",
-        f"<tr><td>final emotion</td><td><b id='emotion-{number}'>{html.escape(state.get('emotion', ''))}</b> "
-        f"(decided by: {html.escape(state.get('emotion_stage', ''))})</td></tr>",
-    ]  # fmt: skip
+    decisions = [judgement_row(judgement) for judgement in state.get("judgements", [])] or [
+        "<tr><td>judgements</td><td>none run</td></tr>"
+    ]
+    decisions.append(
+        f"<tr><td>final emotion</td><td><b id='emotion-{number}'>{html.escape(state.get('emotion') or '-')}</b> "
+        f"(decided by: {html.escape(state.get('emotion_stage') or 'no model: input check')})</td></tr>"
+    )
     return (
         f'<section class="turn" id="turn-{number}"><h2>Turn {number}</h2>'
         f'<div class="graph">{graph_svg(visited)}</div>'
@@ -181,6 +182,17 @@ def turn_html(number: int, turn: TurnTrace) -> str:
         f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
         f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
     )  # fmt: skip
+
+
+def judgement_row(judgement: dict[str, Any]) -> str:
+    """One judgement record: its stage, method, choice, and the scores, answer or error behind it."""
+    stage = {"primary": "stage one (judge_primary)", "fallback": "stage two (judge_fallback)"}.get(
+        judgement["stage"], judgement["stage"]
+    )
+    detail = describe(judgement)  # type: ignore[arg-type]
+    return (f"<tr class='judgement' data-stage='{judgement['stage']}' data-method='{judgement['method']}'>"
+            f"<td>{html.escape(stage)}</td><td><b>{html.escape(str(judgement['choice']))}</b> "
+            f"<span class='decision'>{html.escape(detail)}</span></td></tr>")  # fmt: skip
 
 
 def render_html(turns: list[TurnTrace], title: str = "HEF trace") -> str:
@@ -197,9 +209,11 @@ def render_graph_png(path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(4.8, 4.6))
+    figure, axis = plt.subplots(figsize=(4.8, 5.0))
     conditional = {("judge_primary", "perceive_causes"), ("judge_primary", "judge_fallback"),
-                   ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply")}  # fmt: skip
+                   ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
+                   ("check_input", "detect_emotion"), ("check_input", "safe_reply"),
+                   ("check_input", "__end__")}  # fmt: skip
     for source, target in _EDGES:
         (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
         style = "dashed" if (source, target) in conditional else "solid"
@@ -209,7 +223,7 @@ def render_graph_png(path: str) -> None:
         axis.text(x, y, node, ha="center", va="center", fontsize=9,
                   bbox={"boxstyle": "round,pad=0.4", "facecolor": "#eef0f6", "edgecolor": "#9aa3b8"})  # fmt: skip
     axis.set_xlim(0, 420)
-    axis.set_ylim(395, 0)
+    axis.set_ylim(425, 0)
     axis.axis("off")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.deps import sem_of, settings
-from hef_graph.dialogue import dialogue_from_messages
 from hef_graph.safety import is_crisis
 from hef_graph.sem.tool import SEMTool
 from hef_graph.state import HEFState
 
 
 def detect_emotion(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Run the SEM once and reset this turn's fields, so nothing stale survives from a past turn.
+    """Run the SEM once; its top-1 is the provisional emotion (stage 'sem') unless a judgement replaces it.
 
-    The SEM's top-1 is written as the provisional emotion (stage 'sem'): it stands unless an LLM
-    judgement replaces it.
+    Softer crisis phrasings ("I can't go on") count only when the SEM reads strong despair, so they are
+    checked here rather than at the input check.
     """
     context = settings(runtime)
-    dialogue = dialogue_from_messages(state.get("messages", []))
     tool = SEMTool(sem=sem_of(context))
-    result = tool.invoke({"dialogue": dialogue, "top_k": context.top_k, "num_cause_words": context.num_cause_words})
+    result = tool.invoke(
+        {"dialogue": state["dialogue"], "top_k": context.top_k, "num_cause_words": context.num_cause_words}
+    )
     runtime.stream_writer({"sem_distribution": result["distribution"], "primary_emotions": result["primary_emotions"]})
     return {
-        "dialogue": dialogue,
         "sem_distribution": result["distribution"],
         "primary_emotions": result["primary_emotions"],
         "sem_cause_words": result["cause_words"],
         "emotion": result["primary_emotions"][0],
         "emotion_stage": "sem",
-        "primary_judgement": "",
-        "fallback_judgement": None,
-        "cause_words": [],
-        "reply": "",
-        "crisis": is_crisis(dialogue[-1], result["distribution"]),
+        "crisis": is_crisis(state["dialogue"][-1], result["distribution"]),
     }
+
+
+def route_after_detection(state: HEFState) -> Literal["safe_reply", "judge_primary"]:
+    """Softer crisis phrasings that the SEM confirms skip the LLM entirely."""
+    return "safe_reply" if state.get("crisis") else "judge_primary"

@@ -11,9 +11,7 @@ from langgraph.runtime import Runtime
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
 from hef_graph.dialogue import format_dialogue
-from hef_graph.llm import chat, with_retries
-from hef_graph.prefix_cache import reuse_kwargs
-from hef_graph.prompting import dialogue_prompt, render_prompt
+from hef_graph.prompting import dialogue_prompt
 from hef_graph.state import HEFState
 
 _ROLE_PREFIX = re.compile(r"^\s*(listener|assistant|reply|response)\s*:\s*", re.IGNORECASE)
@@ -24,24 +22,15 @@ _NEXT_TURN = re.compile(r"\n\s*(speaker|user|listener)\s*:", re.IGNORECASE)
 def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the reply and append it to messages."""
     context = settings(runtime)
-    if not re.search(r"\S", state["dialogue"][-1]):  # nothing was said: invite, don't improvise
-        reply = render_prompt("empty_turn")
-        return {"reply": reply, "messages": [AIMessage(reply)]}
     causes = [cause["word"] for cause in state.get("cause_words", [])]
     messages = dialogue_prompt(
         "draft_response",
         format_dialogue(state["dialogue"], context.max_prompt_chars),
-        emotion=state["emotion"],
+        emotion=str(state["emotion"]),
         cause_line=f" It is about: {', '.join(causes)}." if causes else "",
         cause_focus=f" and what caused it ({', '.join(causes)})" if causes else "",
     )
-    llm = llm_of(context)
-    raw = with_retries(  # each attempt starts from a fresh copy of the judgement's prefill
-        lambda: chat(llm, messages, context.max_new_tokens, context.repetition_penalty,
-                     timeout_s=context.llm_timeout_s, generate_kwargs=reuse_kwargs(llm, messages)),
-        context.llm_attempts,
-        "drafting the reply",
-    )  # fmt: skip
+    raw = llm_of(context).reply(messages, context.reply_caps(), context.call_policy())
     reply = clean_reply(raw) or f"It sounds like you feel {state['emotion']}. I'm here and listening."
     return {"reply": reply, "messages": [AIMessage(reply)]}
 

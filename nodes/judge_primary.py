@@ -7,25 +7,20 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
-from hef_graph.deps import settings
-from hef_graph.judging import judge
-from hef_graph.labels import parse_emotion, says_none
-from hef_graph.scoring import stage_one_prior
+from hef_graph.deps import llm_of, settings
+from hef_graph.judging import stage_one_prior
 from hef_graph.state import HEFState
 
 
 def judge_primary(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the LLM to choose among the primary emotions; 'none' or an unusable answer defers to stage two."""
-    candidates = state["primary_emotions"]
-    verdict = judge(settings(runtime), "judge_primary", state["dialogue"],
-                    stage_one_prior(state["sem_distribution"], candidates))  # fmt: skip
-    if verdict.scored_choice is not None:
-        choice = verdict.scored_choice
-    else:
-        choice = None if says_none(verdict.text) else parse_emotion(verdict.text, candidates)
-    update: dict[str, Any] = {"primary_judgement": verdict.text}
-    if choice in candidates:
-        update |= {"emotion": choice, "emotion_stage": "primary"}
+    context = settings(runtime)
+    prior = stage_one_prior(state["sem_distribution"], state["primary_emotions"])
+    request = context.judgement_request("primary", state["dialogue"], prior)
+    judgement = llm_of(context).judge(request, context.call_policy())
+    update: dict[str, Any] = {"judgements": [judgement]}
+    if judgement["choice"] in state["primary_emotions"]:
+        update |= {"emotion": judgement["choice"], "emotion_stage": "primary"}
     return update
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
@@ -16,8 +16,3 @@ def safe_reply(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Acknowledge, encourage reaching out, and point to emergency services and crisis lines (no numbers)."""
     reply = render_prompt("safe_reply")
     return {"reply": reply, "messages": [AIMessage(reply)], "cause_words": state.get("sem_cause_words", [])}
-
-
-def route_after_detection(state: HEFState) -> Literal["safe_reply", "judge_primary"]:
-    """Crisis turns skip the LLM entirely."""
-    return "safe_reply" if state.get("crisis") else "judge_primary"

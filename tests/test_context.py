@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from hef_graph import Context
+from hef_graph import Context, as_runtime
+from tests.conftest import ScriptedSEM, fake_llm
 
 
 def test_defaults_work_without_arguments():
@@ -29,6 +30,18 @@ def test_invalid_settings_are_rejected_with_the_range(kwargs, message):
 
 
 def test_with_models_fills_only_unset_fields():
-    assert Context().with_models("a", "b").llm == "a"
-    assert Context(llm="mine").with_models("a", "b").llm == "mine"
-    assert Context(sem="mine").with_models("a", "b").sem == "mine"
+    graph_llm, mine = as_runtime(fake_llm("a")), as_runtime(fake_llm("b"))
+    assert Context().with_models(graph_llm, None).llm is graph_llm
+    assert Context().with_models("smollm2", "runs/sem").llm_spec == "smollm2"
+    assert Context().with_models("smollm2", "runs/sem").sem_path == "runs/sem"
+    assert Context(llm=mine).with_models(graph_llm, None).llm is mine
+    assert Context(llm_spec="openai:x").with_models(graph_llm, None).llm is None
+    sem = ScriptedSEM()
+    assert Context(sem=sem).with_models(None, ScriptedSEM()).sem is sem
+
+
+def test_models_of_the_wrong_type_are_refused_with_the_fix():
+    with pytest.raises(TypeError, match="wrap a chat model once with hef_graph.as_runtime"):
+        Context(llm=fake_llm("x"))
+    with pytest.raises(TypeError, match="must implement hef_graph.EmotionModel"):
+        Context(sem="runs/sem")

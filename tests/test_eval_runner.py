@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from hef_graph import as_runtime
 from hef_graph.evaluation import runner
 from hef_graph.evaluation.report import write_report
 from hef_graph.evaluation.runner import EvalConfig, plan, run_eval
@@ -27,7 +28,8 @@ def test_unknown_system_is_rejected(tmp_path):
 
 
 def test_run_resumes_and_writes_the_contract_metrics(data_dir, tmp_path, monkeypatch, real_sem):
-    monkeypatch.setattr(runner, "load_llm", lambda spec: fake_llm("none", "Emotion: sad", "I'm sorry to hear that."))
+    fake = fake_llm("none", "Emotion: sad", "I'm sorry to hear that.")
+    monkeypatch.setattr(runner, "load_llm", lambda spec: as_runtime(fake))
     config = EvalConfig(data_dir=data_dir, output_dir=tmp_path, systems=["sem", "llm", "hef"], sample=1,
                         reply_sample=1, limit=2)  # fmt: skip
     path = run_eval(config)

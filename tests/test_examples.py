@@ -59,8 +59,9 @@ def test_d_load_llm_accepts_objects_urls_and_rejects_nonsense():
     from tests.conftest import fake_llm
 
     model = fake_llm("x")
-    assert load_llm(model) is model
+    runtime = load_llm(model)
+    assert runtime.chat_model is model and load_llm(runtime) is runtime
     endpoint = load_llm("http://127.0.0.1:9/")  # built without contacting the server
-    assert type(endpoint).__name__ == "ChatHuggingFace"
+    assert type(endpoint.chat_model).__name__ == "ChatHuggingFace" and not endpoint.capabilities.score_labels
     with pytest.raises(ValueError, match="unknown LLM 'no-such-model'"):
         load_llm("no-such-model")

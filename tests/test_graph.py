@@ -9,7 +9,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from hef_graph import InvalidInput, build_graph
 from tests.conftest import ScriptedSEM, fake_llm
 
-NODES = {"detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"}
+NODES = {"check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"}
 
 
 def test_graph_has_five_nodes_and_both_conditional_paths():
@@ -24,7 +24,7 @@ def test_graph_has_five_nodes_and_both_conditional_paths():
 def test_stage_one_path_skips_stage_two():
     graph = build_graph(llm=fake_llm("lonely", "I'm sorry you feel alone."), sem=ScriptedSEM())
     visited = [next(iter(step)) for step in graph.stream({"messages": [("user", "Nobody called me on my birthday")]})]
-    assert visited == ["detect_emotion", "judge_primary", "perceive_causes", "draft_response"]
+    assert visited == ["check_input", "detect_emotion", "judge_primary", "perceive_causes", "draft_response"]
 
 
 def test_forced_stage_two_is_visible_in_state():
@@ -32,7 +32,10 @@ def test_forced_stage_two_is_visible_in_state():
     graph = build_graph(llm=fake_llm("none", "Emotion: nostalgic", "That sounds bittersweet."), sem=sem)
     out = graph.invoke({"messages": [("user", "I found my old school photos today")]})
     assert out["emotion"] == "nostalgic" and out["emotion_stage"] == "fallback"
-    assert out["primary_judgement"] == "none" and out["fallback_judgement"] == "Emotion: nostalgic"
+    first, second = out["judgements"]
+    assert (first["stage"], first["answer"], first["choice"]) == ("primary", "none", "none")
+    assert (second["stage"], second["answer"], second["choice"]) == ("fallback", "Emotion: nostalgic", "nostalgic")
+    assert first["method"] == second["method"] == "generated"
     assert sem.cause_calls[-1] == "nostalgic"
     assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == out["reply"]
 
@@ -66,7 +69,7 @@ def test_turns_accumulate_on_a_thread_and_fields_are_reset():
     )
     config = {"configurable": {"thread_id": "t1"}}
     first = graph.invoke({"messages": [("user", "I found old photos")]}, config)
-    assert first["emotion_stage"] == "fallback" and first["fallback_judgement"] == "nostalgic"
+    assert first["emotion_stage"] == "fallback" and first["judgements"][-1]["answer"] == "nostalgic"
     second = graph.invoke({"messages": [("user", "They remind me of my late grandma")]}, config)
     assert len(second["messages"]) == 4
     assert second["dialogue"] == [
@@ -74,4 +77,4 @@ def test_turns_accumulate_on_a_thread_and_fields_are_reset():
         "Old photos bring things back.",
         "They remind me of my late grandma",
     ]
-    assert second["emotion_stage"] == "primary" and second["fallback_judgement"] is None
+    assert second["emotion_stage"] == "primary" and [j["stage"] for j in second["judgements"]] == ["primary"]

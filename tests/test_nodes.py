@@ -3,8 +3,9 @@
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 
-from hef_graph import Context
+from hef_graph import Context, as_runtime
 from hef_graph.labels import EMOTIONS
+from hef_graph.nodes.check_input import check_input
 from hef_graph.nodes.detect_emotion import detect_emotion
 from hef_graph.nodes.draft_response import clean_reply, draft_response
 from hef_graph.nodes.judge_fallback import judge_fallback
@@ -16,12 +17,17 @@ DIALOGUE = ["My dog died this morning.", "Oh no, I am so sorry.", "I keep expect
 
 
 def runtime(llm=None, sem=None, **settings) -> Runtime[Context]:
-    return Runtime(context=Context(llm=llm, sem=sem, **settings))
+    return Runtime(context=Context(llm=as_runtime(llm) if llm else None, sem=sem, **settings))
 
 
-def state_after_detection(sem: ScriptedSEM) -> dict:
-    messages = [HumanMessage(DIALOGUE[0]), AIMessage(DIALOGUE[1]), HumanMessage(DIALOGUE[2])]
-    return {"messages": messages} | detect_emotion({"messages": messages}, runtime(sem=sem))
+def state_after_detection(sem: ScriptedSEM, **settings) -> dict:
+    state = {"messages": [HumanMessage(DIALOGUE[0]), AIMessage(DIALOGUE[1]), HumanMessage(DIALOGUE[2])]}
+    state |= check_input(state, runtime(sem=sem))
+    return state | detect_emotion(state, runtime(sem=sem, **settings))
+
+
+def answers(update: dict) -> list[tuple]:
+    return [(j["stage"], j["method"], j["answer"], j["choice"]) for j in update["judgements"]]
 
 
 def test_detect_emotion_writes_distribution_topk_and_resets_the_turn(scripted_sem):
@@ -31,36 +37,38 @@ def test_detect_emotion_writes_distribution_topk_and_resets_the_turn(scripted_se
     assert state["primary_emotions"] == ["sad", "lonely", "devastated"]
     assert state["dialogue"] == DIALOGUE
     assert state["emotion"] == "sad" and state["emotion_stage"] == "sem"
-    assert state["fallback_judgement"] is None
+    assert state["judgements"] == [] and state["crisis"] is False
     joined = " ".join(DIALOGUE)
     assert state["sem_cause_words"] and all(c["word"] in joined for c in state["sem_cause_words"])
 
 
 def test_detect_emotion_respects_top_k(scripted_sem):
-    messages = [HumanMessage("I lost my keys")]
-    state = detect_emotion({"messages": messages}, runtime(sem=scripted_sem, top_k=1))
+    state = state_after_detection(scripted_sem, top_k=1)
     assert state["primary_emotions"] == ["sad"]
 
 
 def test_judge_primary_accepts_a_candidate(scripted_sem):
     state = state_after_detection(scripted_sem)
     update = judge_primary(state, runtime(llm=fake_llm("Lonely."), sem=scripted_sem))
-    assert update == {"primary_judgement": "Lonely.", "emotion": "lonely", "emotion_stage": "primary"}
+    assert answers(update) == [("primary", "generated", "Lonely.", "lonely")]
+    assert (update["emotion"], update["emotion_stage"]) == ("lonely", "primary")
     assert route_after_primary(state | update) == "perceive_causes"
 
 
 def test_judge_primary_none_or_garbage_or_outside_label_goes_to_stage_two(scripted_sem):
     state = state_after_detection(scripted_sem)
-    for answer in ("None of these", "The speaker's state is", "furious"):
+    for answer, choice in (("None of these", "none"), ("The speaker's state is", None), ("furious", None)):
         update = judge_primary(state, runtime(llm=fake_llm(answer), sem=scripted_sem))
-        assert update == {"primary_judgement": answer}
+        assert answers(update) == [("primary", "generated", answer, choice)] and "emotion" not in update
         assert route_after_primary(state | update) == "judge_fallback"
 
 
 def test_judge_fallback_chooses_among_the_remaining_labels(scripted_sem):
     state = state_after_detection(scripted_sem)
     update = judge_fallback(state, runtime(llm=fake_llm("Emotion: nostalgic"), sem=scripted_sem))
-    assert update == {"fallback_judgement": "Emotion: nostalgic", "emotion": "nostalgic", "emotion_stage": "fallback"}
+    assert answers(update) == [("fallback", "generated", "Emotion: nostalgic", "nostalgic")]
+    assert (update["emotion"], update["emotion_stage"]) == ("nostalgic", "fallback")
+    assert "sad" not in update["judgements"][0]["candidates"] and len(update["judgements"][0]["candidates"]) == 29
 
 
 def test_judge_fallback_cannot_pick_a_primary_label(scripted_sem):
@@ -72,7 +80,8 @@ def test_judge_fallback_cannot_pick_a_primary_label(scripted_sem):
 def test_unparseable_stage_two_records_the_sem_fallback(scripted_sem):
     state = state_after_detection(scripted_sem)
     update = judge_fallback(state, runtime(llm=fake_llm("hmm"), sem=scripted_sem))
-    assert update == {"fallback_judgement": "hmm", "emotion": "sad", "emotion_stage": "sem"}
+    assert answers(update) == [("fallback", "generated", "hmm", None)]
+    assert (update["emotion"], update["emotion_stage"]) == ("sad", "sem")
 
 
 def test_perceive_causes_reuses_top1_words(scripted_sem):

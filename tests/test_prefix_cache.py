@@ -3,12 +3,12 @@
 import pytest
 import torch
 
+from hef_graph import as_runtime
 from hef_graph.dialogue import format_dialogue
-from hef_graph.judging import judgement_messages
-from hef_graph.llm import chat
-from hef_graph.prefix_cache import PrefixCache, chat_prompt_text, prefix_cache_for, reuse_kwargs, shared_prefix
-from hef_graph.prompting import DIALOGUE_END, dialogue_prompt
-from hef_graph.scoring import LabelScorer, pack_continuations, scorer_for
+from hef_graph.llm import Generation
+from hef_graph.llm.prefix_cache import PrefixCache, chat_prompt_text, shared_prefix
+from hef_graph.llm.scoring import LabelScorer, pack_continuations
+from hef_graph.prompting import DIALOGUE_END, dialogue_prompt, judgement_messages
 from tests.conftest import fake_llm
 
 TURN = "My sister flew in from Canada to surprise me for my birthday!"
@@ -16,7 +16,7 @@ DIALOGUE = format_dialogue([TURN])
 
 
 def test_prompts_about_one_dialogue_share_their_text_up_to_the_dialogue_end():
-    judgement = judgement_messages("judge_primary", [TURN], ["surprised", "joyful", "grateful"], 1500)
+    judgement = judgement_messages("judge_primary", DIALOGUE, ["surprised", "joyful", "grateful"])
     reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="", cause_focus="")
     first, second = (str(m[1].content) for m in (judgement, reply))
     assert judgement[0].content == reply[0].content  # the same system prompt
@@ -26,8 +26,9 @@ def test_prompts_about_one_dialogue_share_their_text_up_to_the_dialogue_end():
 
 
 def test_models_without_local_weights_have_no_prefix_cache():
-    assert prefix_cache_for(fake_llm("x")) is None
-    assert reuse_kwargs(fake_llm("x"), dialogue_prompt("direct_reply", DIALOGUE)) == {}
+    runtime = as_runtime(fake_llm("x"))
+    assert not runtime.capabilities.reuse_prefix and not hasattr(runtime, "prefixes")
+    assert runtime.call_kwargs(dialogue_prompt("direct_reply", DIALOGUE), Generation(24)) == {}
 
 
 def test_a_packed_pass_lets_each_continuation_see_the_prompt_and_itself_only():
@@ -51,12 +52,12 @@ def test_a_packed_pass_lets_each_continuation_see_the_prompt_and_itself_only():
 @pytest.mark.real
 @pytest.mark.parametrize("stored", [False, True], ids=["prefix read in the pass", "prefix from the store"])
 def test_packed_scores_equal_a_plain_forward_pass_per_label(real_llm, stored):
-    scorer = scorer_for(real_llm)
-    scorer.prefixes.clear()
+    scorer = real_llm.scorer
+    real_llm.clear_prefixes()
     if stored:  # an earlier judgement on the same dialogue leaves its prefix behind
-        scorer.log_likelihoods(judgement_messages("judge_fallback", [TURN], ["sad"], 1500), ["sad"])
+        scorer.log_likelihoods(judgement_messages("judge_fallback", DIALOGUE, ["sad"]), ["sad"])
     candidates = ["surprised", "apprehensive", "none"] if stored else ["surprised", "joyful", "none"]
-    messages = judgement_messages("judge_primary", [TURN], candidates, 1500)
+    messages = judgement_messages("judge_primary", DIALOGUE, candidates)
     prompt = chat_prompt_text(scorer.tokenizer, messages)
     assert (scorer.prefixes.reusable(prompt) is not None) == stored
     scores = scorer.log_likelihoods(messages, candidates)
@@ -71,27 +72,27 @@ def test_packed_scores_equal_a_plain_forward_pass_per_label(real_llm, stored):
 
 @pytest.mark.real
 def test_the_reply_reuses_the_judgements_prefill_and_writes_the_same_text(real_llm):
-    prefixes = prefix_cache_for(real_llm)
-    prefixes.clear()
+    prefixes, caps = real_llm.prefixes, Generation(24, 1.3)
+    real_llm.clear_prefixes()
     reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="", cause_focus="")
-    assert reuse_kwargs(real_llm, reply) == {}  # nothing prefilled yet, and looking does not prefill
-    plain = chat(real_llm, reply, 24, 1.3)
+    assert "cache" not in real_llm.call_kwargs(reply, caps)["pipeline_kwargs"]  # looking does not prefill
+    plain = real_llm.generate(reply, caps)
     candidates = ["surprised", "grateful", "none"]  # not the scorer's memo of the test above
-    scorer_for(real_llm).log_likelihoods(judgement_messages("judge_primary", [TURN], candidates, 1500), candidates)
+    real_llm.scorer.log_likelihoods(judgement_messages("judge_primary", DIALOGUE, candidates), candidates)
     for _ in range(2):  # twice: generating must not grow the stored cache
-        kwargs = reuse_kwargs(real_llm, reply)
-        assert kwargs["cache"].get_seq_length() == len(prefixes.ids(shared_prefix(reply_text(real_llm, reply))))
-        assert chat(real_llm, reply, 24, 1.3, generate_kwargs=kwargs) == plain
+        cache = real_llm.call_kwargs(reply, caps)["pipeline_kwargs"]["cache"]
+        assert cache.get_seq_length() == len(prefixes.ids(shared_prefix(reply_text(real_llm, reply))))
+        assert real_llm.generate(reply, caps) == plain
 
 
 def reply_text(llm, messages) -> str:
     """The reply prompt as the model sees it."""
-    return chat_prompt_text(prefix_cache_for(llm).tokenizer, messages)
+    return chat_prompt_text(llm.tokenizer, messages)
 
 
 @pytest.mark.real
 def test_the_cache_keeps_only_the_most_recent_prefixes(real_llm):
-    base = prefix_cache_for(real_llm)
+    base = real_llm.prefixes
     prefixes = PrefixCache(base.model, base.tokenizer, size=2)
     scorer = LabelScorer(prefixes)
     conversations = [dialogue_prompt("direct_reply", f"Speaker: day {i}") for i in range(3)]

@@ -5,7 +5,7 @@ import pytest
 from hef_graph.prompting import PROMPT_NAMES, PromptError, render_prompt
 
 SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "cause_line": "", "cause_focus": "",
-          "reply_a": "a", "reply_b": "b"}  # fmt: skip
+          "reply_a": "a", "reply_b": "b", "options": "A. sad\nB. none of these"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", PROMPT_NAMES)

@@ -31,7 +31,8 @@ def test_real_models_answer_with_reasoning(messages, real_llm, real_sem):
     if out["emotion_stage"] == "primary":
         assert out["emotion"] in out["primary_emotions"]
     else:
-        assert out["fallback_judgement"] is not None
+        assert [j["stage"] for j in out["judgements"]] == ["primary", "fallback"]
+    assert all(j["method"] == "scored" for j in out["judgements"])
     words = {w.text for w in join_dialogue([text for _, text in messages]).words}
     assert out["cause_words"] and all(c["word"] in words for c in out["cause_words"])
     assert abs(sum(out["sem_distribution"].values()) - 1) < 1e-4

@@ -6,10 +6,10 @@ import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
-from hef_graph import Context
+from hef_graph import Context, as_runtime
+from hef_graph.judging import combine, stage_one_prior
 from hef_graph.labels import NONE_OF_THESE
 from hef_graph.nodes.judge_primary import judge_primary
-from hef_graph.scoring import combine, scorer_for, stage_one_prior
 from tests.conftest import ScriptedSEM, fake_llm
 
 
@@ -31,23 +31,23 @@ def test_combine_with_zero_weight_is_the_prior_and_weight_moves_it():
     assert sum(posterior.values()) == pytest.approx(1.0)
 
 
-def test_score_mode_needs_an_in_process_model():
-    assert scorer_for(fake_llm("x")) is None
+def test_score_mode_needs_a_model_with_log_probabilities():
+    assert not as_runtime(fake_llm("x")).capabilities.score_labels
     state = {"dialogue": ["I lost my job"], "primary_emotions": ["sad", "lonely", "devastated"],
              "sem_distribution": {"sad": 0.5, "lonely": 0.2, "devastated": 0.1}}  # fmt: skip
-    runtime = Runtime(context=Context(llm=fake_llm("sad"), sem=ScriptedSEM(), judgement="score"))
-    with pytest.raises(ValueError, match="judgement='score' needs an in-process transformers LLM"):
+    runtime = Runtime(context=Context(llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM(), judgement="score"))
+    with pytest.raises(ValueError, match="judgement='score' needs an LLM that gives log-probabilities"):
         judge_primary(state, runtime)
-    auto = Runtime(context=Context(llm=fake_llm("sad"), sem=ScriptedSEM()))
-    assert judge_primary(state, auto)["emotion"] == "sad"  # auto falls back to generate-and-parse
+    auto = Runtime(context=Context(llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM()))
+    update = judge_primary(state, auto)  # auto falls back to generate-and-parse
+    assert update["emotion"] == "sad" and update["judgements"][0]["method"] == "generated"
 
 
 @pytest.mark.real
 def test_cached_batched_scores_equal_a_plain_forward_pass(real_llm):
     import torch
 
-    scorer = scorer_for(real_llm)
-    assert scorer is not None and scorer_for(real_llm) is scorer  # one scorer per model
+    scorer = real_llm.scorer
     prompt = [HumanMessage("My best friend threw me a surprise party. Which emotion: happy, sad, apprehensive?")]
     scores = scorer.log_likelihoods(prompt, ["happy", "sad", "apprehensive"])
     prefix = scorer.tokenizer.apply_chat_template(
@@ -69,4 +69,8 @@ def test_scoring_is_the_default_with_the_embedded_llm(real_llm, real_sem):
     from hef_graph import build_graph
 
     out = build_graph(llm=real_llm, sem=real_sem).invoke({"messages": [("user", "I passed my exam!")]})
-    assert out["primary_judgement"].startswith("scored: ")
+    first = out["judgements"][0]
+    assert first["method"] == "scored" and first["stage"] == "primary" and first["choice"] in first["candidates"]
+    assert set(first["scores"]) == set(first["candidates"]) and sum(first["scores"].values()) == pytest.approx(
+        1.0, abs=1e-4
+    )

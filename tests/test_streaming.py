@@ -18,7 +18,7 @@ def test_updates_custom_and_messages_modes():
     seen = {"updates": [], "custom": [], "messages": []}
     for mode, payload in graph().stream(INPUT, stream_mode=["updates", "custom", "messages"]):
         seen[mode].append(payload)
-    assert [next(iter(u)) for u in seen["updates"]][0] == "detect_emotion"
+    assert [next(iter(u)) for u in seen["updates"]][:2] == ["check_input", "detect_emotion"]
     assert len(seen["custom"]) == 1 and len(seen["custom"][0]["sem_distribution"]) == 32
     tokens = [c.content for c, meta in seen["messages"] if meta["langgraph_node"] == "draft_response" and
               isinstance(c, AIMessageChunk)]  # fmt: skip
@@ -27,7 +27,7 @@ def test_updates_custom_and_messages_modes():
 
 def test_custom_event_comes_before_the_llm_judges():
     order = [mode for mode, _ in graph().stream(INPUT, stream_mode=["updates", "custom"])]
-    assert order.index("custom") < 2  # with, or right after, detect_emotion's update
+    assert order.index("custom") < 3  # with, or right after, detect_emotion's update
 
 
 def test_ainvoke_and_astream():
@@ -38,4 +38,4 @@ def test_ainvoke_and_astream():
 
     out, nodes = asyncio.run(run())
     assert out["emotion"] == "lonely" and out["reply"]
-    assert nodes == ["detect_emotion", "judge_primary", "perceive_causes", "draft_response"]
+    assert nodes == ["check_input", "detect_emotion", "judge_primary", "perceive_causes", "draft_response"]

@@ -24,14 +24,15 @@ def fallback_turn():
 def test_trace_records_the_path_and_renders_every_part():
     turn = fallback_turn()
     assert [node for node, _ in turn.steps] == [
-        "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"
+        "check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"
     ]  # fmt: skip
     page = render_html([turn])
     assert 'data-edge="judge_primary->judge_fallback"' in page and "edge taken" in page
     assert page.count('class="emotion-row"') == 32 and "★ top-k" in page
     assert '<mark class="cause"' in page
     assert "nostalgic" in page and "Old photos bring it back." in page
-    assert page.count('class="timing"') == 5
+    assert page.count('class="timing"') == 6
+    assert page.count("class='judgement'") == 2 and "data-method='generated'" in page
 
 
 def test_trace_page_loads_nothing_from_the_network():

@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from hef_graph.dialogue import format_dialogue
-from hef_graph.llm import message_text
+from hef_graph.llm.runtime import message_text
 from hef_graph.prompting import render_prompt
 
 DIMENSIONS = {"emotional_reaction": (0, 2), "interpretation": (0, 2), "exploration": (0, 2),

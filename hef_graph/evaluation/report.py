@@ -37,7 +37,7 @@ def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
     if "primary_emotions" not in records[0]:
         return metrics
-    stage_two = [r for r in records if r["fallback_judgement"] is not None]
+    stage_two = [r for r in records if any(j["stage"] == "fallback" for j in r["judgements"])]
     metrics |= {
         "stage_one_hit_rate": float(np.mean([r["gold"] in r["primary_emotions"] for r in records])),
         "stage_counts": dict(Counter(r["emotion_stage"] for r in records)),

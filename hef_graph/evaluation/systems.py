@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.language_models import BaseChatModel
 
 from hef_graph.context import Context
 from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
-from hef_graph.judging import judgement_messages
-from hef_graph.labels import EMOTIONS, parse_emotion
-from hef_graph.llm import chat
+from hef_graph.labels import EMOTIONS
+from hef_graph.llm import LLMRuntime
+from hef_graph.llm.transformers_backend import TransformersRuntime
 from hef_graph.nodes.draft_response import clean_reply
-from hef_graph.prefix_cache import reuse_kwargs
 from hef_graph.prompting import dialogue_prompt
-from hef_graph.scoring import scorer_for
 from hef_graph.sem.data import DialogueSample
 from hef_graph.sem.protocol import EmotionModel
 
@@ -75,11 +72,10 @@ class LLMCallCounter(BaseCallbackHandler):
                 self.generated_tokens += self._count_tokens(generation.text)
 
 
-def token_counter(llm: BaseChatModel) -> Callable[[str], int]:
+def token_counter(llm: LLMRuntime) -> Callable[[str], int]:
     """Return a token counter for the LLM (its tokenizer when local, else whitespace words)."""
-    scorer = scorer_for(llm)
-    if scorer is not None:
-        return lambda text: len(scorer.tokenizer(text, add_special_tokens=False).input_ids)
+    if isinstance(llm, TransformersRuntime):
+        return llm.count_tokens
     return lambda text: len(text.split())
 
 
@@ -91,7 +87,7 @@ def as_messages(context: tuple[str, ...]) -> list[tuple[str, str]]:
 class SystemRunner:
     """Run one system on one sample and return a flat record with every intermediate decision."""
 
-    def __init__(self, system: System, llm: BaseChatModel, sem: EmotionModel) -> None:
+    def __init__(self, system: System, llm: LLMRuntime, sem: EmotionModel) -> None:
         """Prepare the graphs (with and without reply) or the LLM-alone path."""
         self.system, self.llm, self.sem = system, llm, sem
         self.context = Context(**system.overrides)
@@ -125,28 +121,21 @@ class SystemRunner:
         return {"emotion": emotion, "sem_top1": emotion, "emotion_stage": "sem", "reply": None, "node_seconds": {}}
 
     def _run_llm(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
-        # the LLM alone answers stage two's question over all 32 labels
-        judged = judgement_messages("judge_fallback", sample.context, list(EMOTIONS), self.context.max_prompt_chars)
-        scorer = scorer_for(self.llm)
+        # the LLM alone answers stage two's question over all 32 labels, with no SEM prior
+        request = self.context.judgement_request("alone", sample.context, dict.fromkeys(EMOTIONS, 1 / len(EMOTIONS)))
         node_seconds: dict[str, float] = {}
         started = time.perf_counter()
-        if scorer is not None:
-            likelihoods = scorer.log_likelihoods(judged, list(EMOTIONS))
-            emotion, judgement, scored = max(likelihoods, key=likelihoods.__getitem__), "scored (32 labels)", 1
-        else:
-            judgement = chat(self.llm, judged, 8, 1.3)
-            emotion, scored = parse_emotion(judgement) or "unparsed", 0
+        judgement = self.llm.judge(replace(request, llm_weight=1.0), self.context.call_policy())
         node_seconds["classify"] = time.perf_counter() - started
         reply = None
         if with_reply:
             started = time.perf_counter()
             messages = dialogue_prompt("direct_reply", format_dialogue(sample.context, self.context.max_prompt_chars))
-            raw = chat(self.llm, messages, self.context.max_new_tokens, self.context.repetition_penalty,
-                       {"callbacks": [counter]}, generate_kwargs=reuse_kwargs(self.llm, messages))  # fmt: skip
-            reply = clean_reply(raw)
+            reply = clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
+                                               {"callbacks": [counter]}))  # fmt: skip
             node_seconds["reply"] = time.perf_counter() - started
-        return {"emotion": emotion, "primary_judgement": judgement, "reply": reply, "node_seconds": node_seconds,
-                "scored_calls": scored}  # fmt: skip
+        return {"emotion": judgement["choice"] or "unparsed", "judgements": [judgement], "reply": reply,
+                "node_seconds": node_seconds, "scored_calls": int(judgement["method"] == "scored")}  # fmt: skip
 
     def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
         graph = self.graphs[with_reply]
@@ -160,17 +149,16 @@ class SystemRunner:
                 node_seconds[node] = now - last
                 state |= values or {}
             last = now
-        judgements = [state.get("primary_judgement") or "", state.get("fallback_judgement") or ""]
+        judgements = state.get("judgements", [])
         return {
             "emotion": state["emotion"],
             "emotion_stage": state["emotion_stage"],
             "sem_top1": state["primary_emotions"][0],
             "primary_emotions": state["primary_emotions"],
-            "primary_judgement": state["primary_judgement"],
-            "fallback_judgement": state["fallback_judgement"],
+            "judgements": judgements,
             "sem_cause_words": [c["word"] for c in state["sem_cause_words"]],
             "cause_words": [c["word"] for c in state["cause_words"]],
             "reply": state.get("reply") if with_reply else None,
             "node_seconds": node_seconds,
-            "scored_calls": sum(j.startswith("scored:") for j in judgements),
+            "scored_calls": sum(j["method"] == "scored" for j in judgements),
         }

@@ -14,10 +14,11 @@ Example::
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +31,9 @@ from hef_graph.metrics import log_softmax, softmax
 from hef_graph.sem.int8 import from_int8_rows, to_int8_rows
 from hef_graph.sem.lexical import LexicalMember
 from hef_graph.sem.words import JoinedDialogue, is_content_word, join_dialogue
+
+if TYPE_CHECKING:
+    from hef_graph.sem.batching import BatchedSEM
 
 CAUSE_RECENCY = 0.5
 """Each turn back in the dialogue halves a word's cause score. Emotion causes sit mostly in the latest two
@@ -299,6 +303,8 @@ class EmotionClassifier:
         self.tokenizer.truncation_side = "left"  # keep the most recent turns
         for member in [*members, *([frozen] if frozen else [])]:
             member.requires_grad_(False).eval()
+        self._batcher: BatchedSEM | None = None
+        self._batcher_lock = threading.Lock()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -309,6 +315,15 @@ class EmotionClassifier:
     def device(self) -> torch.device:
         """Return the device the members live on."""
         return next(self.members[0].parameters()).device
+
+    def batched(self) -> BatchedSEM:
+        """This classifier's one micro-batcher, so every graph and thread that uses it shares its batches."""
+        from hef_graph.sem.batching import BatchedSEM  # the batcher wraps this class
+
+        with self._batcher_lock:
+            if self._batcher is None:
+                self._batcher = BatchedSEM(self)
+            return self._batcher
 
     # ----- loading and saving -------------------------------------------------------------------
 

@@ -1,30 +1,24 @@
-"""Judge by scoring, not generating: the LLM's log-probability of each candidate label as its answer.
+"""Score, not generate: a local LLM's log-probability of each candidate label as its answer.
 
 One forward pass reads the judgement prompt and every label continuation side by side (a block mask keeps
 the labels apart), with no decoding; the dialogue part of its cache is kept for the next judgement and the
-reply (``hef_graph.prefix_cache``). The LLM's normalised likelihood is then combined with the SEM's probability
-(a product of experts, ``p_sem * p_llm ** weight``), so a weak LLM can refine but not wreck the SEM.
+reply (``hef_graph.llm.prefix_cache``).
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from hef_graph.labels import NONE_OF_THESE
-from hef_graph.prefix_cache import PrefixCache, chat_prompt_text, output_cache, prefix_cache_for
+from hef_graph.llm.prefix_cache import PrefixCache, chat_prompt_text, output_cache
 
 MEMO_SIZE = 4096
-_scorers: dict[int, LabelScorer] = {}
-_scorers_lock = threading.Lock()
 
 
 class LabelScorer:
@@ -107,42 +101,3 @@ def pack_continuations(prompt_ids: list[int], pieces: list[list[int]], past: int
     mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
     ids = [*prompt_ids, *(token for piece in pieces for token in piece)]
     return PackedPass(torch.tensor([ids]), torch.tensor([positions]), mask[None, None], rows)
-
-
-def scorer_for(llm: BaseChatModel) -> LabelScorer | None:
-    """Return the (per-model, shared) scorer when log-probabilities are reachable in-process, else None."""
-    prefixes = prefix_cache_for(llm)
-    if prefixes is None:
-        return None
-    with _scorers_lock:
-        if id(prefixes) not in _scorers:
-            _scorers[id(prefixes)] = LabelScorer(prefixes)
-        return _scorers[id(prefixes)]
-
-
-def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:
-    """Posterior over candidates from the SEM prior and the LLM likelihood raised to ``weight``."""
-    top = max(log_likelihoods.values())
-    normaliser = top + math.log(sum(math.exp(v - top) for v in log_likelihoods.values()))
-    scores = {c: math.log(max(prior[c], 1e-9)) + weight * (log_likelihoods[c] - normaliser) for c in log_likelihoods}
-    best = max(scores.values())
-    total = sum(math.exp(s - best) for s in scores.values())
-    return {c: math.exp(s - best) / total for c, s in scores.items()}
-
-
-def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -> dict[str, float]:
-    """SEM prior for stage one: each primary label's probability; 'none' gets that of the best other label.
-
-    'None' stands for whichever label stage two would pick, so it competes as one label, not as the summed
-    mass of 32 - k labels (which would beat a confident top-1 and send good answers to stage two). With an
-    LLM weight of 0 the decision is then exactly the SEM's top-1.
-    """
-    prior = {label: distribution[label] for label in primary}
-    prior[NONE_OF_THESE] = max((p for label, p in distribution.items() if label not in prior), default=1e-9)
-    return prior
-
-
-def describe(posterior: Mapping[str, float]) -> str:
-    """Render a scored judgement as text for the state and traces."""
-    ranked = sorted(posterior.items(), key=lambda item: -item[1])
-    return "scored: " + ", ".join(f"{label} {p:.2f}" for label, p in ranked[:6])

@@ -17,17 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from hef_graph.llm import is_local_pipeline
 from hef_graph.prompting import DIALOGUE_END
 
 CACHED_PREFIXES = 8
 """Prefixes kept per model: one per conversation turn in flight (about 46 kB per token for SmolLM2-135M)."""
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
-_caches: dict[int, PrefixCache] = {}
-_caches_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,10 @@ class PrefixCache:
         self._put(start.prefix, start.prefix_ids, cache)
 
     def reusable(self, prompt: str) -> Any | None:
-        """Return a private copy of a stored cache for ``prompt``'s prefix, or None (never prefills)."""
+        """Return a private copy of a stored cache for ``prompt``'s prefix, or None (never prefills).
+
+        Generation extends the cache it is given, so a copy serves one call.
+        """
         return self.start(prompt).cache
 
     def clear(self) -> None:
@@ -121,24 +120,3 @@ def chat_prompt_text(tokenizer: Any, messages: Sequence[BaseMessage]) -> str:
     """Render messages with the model's chat template, as ChatHuggingFace does before generating."""
     chat = [{"role": _ROLES[m.type], "content": str(m.content)} for m in messages]
     return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-
-
-def prefix_cache_for(llm: BaseChatModel) -> PrefixCache | None:
-    """Return the (per-model, shared) prefix cache of an in-process transformers LLM, else None."""
-    if not is_local_pipeline(llm):
-        return None
-    pipeline = llm.llm.pipeline  # type: ignore[attr-defined]
-    with _caches_lock:
-        if id(pipeline.model) not in _caches:
-            _caches[id(pipeline.model)] = PrefixCache(pipeline.model, pipeline.tokenizer)
-        return _caches[id(pipeline.model)]
-
-
-def reuse_kwargs(llm: BaseChatModel, messages: Sequence[BaseMessage]) -> dict[str, Any]:
-    """Generation arguments that start from this turn's stored prefix, or none when there is none.
-
-    Call it once per attempt: generation extends the cache it is given, so a copy serves one call.
-    """
-    prefixes = prefix_cache_for(llm)
-    cache = prefixes.reusable(chat_prompt_text(prefixes.tokenizer, messages)) if prefixes else None
-    return {"cache": cache} if cache is not None else {}

@@ -1,0 +1,121 @@
+"""The OpenAI-compatible HTTP backend (vLLM, llama.cpp's server, Ollama, OpenAI) through ``ChatOpenAI``.
+
+Judgements are scored without decoding: the options are lettered (``A. sad``, ``B. lonely``, ...) and one
+token is requested with its ``top_logprobs``, so each candidate's log-probability is that of its letter.
+A letter missing from the returned top tokens gets an upper bound of its log-probability: no more than
+the least likely returned token, nor than the mass the returned tokens leave. Servers that return no
+log-probabilities are judged by generate-and-parse, and the judgement record says so.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from hef_graph.judging import JudgementRequest
+from hef_graph.llm.runtime import NO_STREAM, Capabilities, Generation, LLMRuntime, NoLogProbabilities
+from hef_graph.prompting import lettered_judgement_messages
+
+OPENAI_URL = "https://api.openai.com"
+LETTERS = string.ascii_uppercase
+TOP_LOGPROBS = 20
+"""OpenAI's own limit for ``top_logprobs``."""
+
+
+def is_openai_chat(chat_model: BaseChatModel) -> bool:
+    """Tell whether ``chat_model`` is langchain-openai's ChatOpenAI (without importing it when absent)."""
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError:
+        return False
+    return isinstance(chat_model, ChatOpenAI)
+
+
+class OpenAIRuntime(LLMRuntime):
+    """An OpenAI-compatible chat server: scored judgements by ``logprobs``, streamed replies."""
+
+    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=False)
+
+    def __init__(self, chat_model: BaseChatModel) -> None:
+        """Wrap a ``ChatOpenAI``; its client's own retries are turned off, as the runtime retries transient faults."""
+        if not is_openai_chat(chat_model):
+            raise TypeError("OpenAIRuntime needs langchain_openai.ChatOpenAI")
+        self.base_url = str(getattr(chat_model, "openai_api_base", None) or OPENAI_URL)
+        name = f"{getattr(chat_model, 'model_name', 'model')} at {self.base_url}"
+        super().__init__(without_client_retries(chat_model), name)
+        self.gives_logprobs = True
+
+    def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
+        """Score the lettered options by the log-probability of the answer's first token."""
+        if not self.gives_logprobs:
+            raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities before")
+        options = lettered_options(request.candidates, request.prior)
+        messages = lettered_judgement_messages(request.dialogue, options)
+        message = self.chat_model.invoke(messages, {"tags": [NO_STREAM]}, logprobs=True, top_logprobs=TOP_LOGPROBS,
+                                         temperature=0, **self.length_cap(1))  # fmt: skip
+        first = (message.response_metadata.get("logprobs") or {}).get("content") or []
+        if not first or not first[0].get("top_logprobs"):
+            self.gives_logprobs = False
+            raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities")
+        letters = letter_log_probs(first[0]["top_logprobs"], list(options))
+        return {label: letters[letter] for letter, label in options.items()}
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Lost connections and timeouts of the HTTP client can pass too."""
+        import openai
+
+        return isinstance(error, openai.APIConnectionError) or super().is_transient(error)
+
+    def call_kwargs(self, messages: Sequence[BaseMessage], caps: Generation) -> dict[str, Any]:
+        """The reply's length cap, and the repetition penalty where the server is not OpenAI's own."""
+        kwargs = self.length_cap(caps.max_new_tokens)
+        if not self.base_url.startswith(OPENAI_URL):  # llama.cpp reads repeat_penalty, vLLM repetition_penalty
+            penalty = caps.repetition_penalty
+            kwargs["extra_body"] = {**kwargs["extra_body"], "repeat_penalty": penalty, "repetition_penalty": penalty}
+        return kwargs
+
+    def length_cap(self, tokens: int) -> dict[str, Any]:
+        """Cap the answer at ``tokens``.
+
+        ChatOpenAI sends ``max_completion_tokens``, which servers older than that name ignore
+        (llama-cpp-python's among them), so other servers also get the older ``max_tokens``.
+        """
+        if self.base_url.startswith(OPENAI_URL):
+            return {"max_tokens": tokens, "extra_body": {}}
+        return {"max_tokens": tokens, "extra_body": {"max_tokens": tokens}}
+
+
+def without_client_retries(chat_model: BaseChatModel) -> BaseChatModel:
+    """The same ChatOpenAI with its client's retries off (its clients are rebuilt from the settings it was given)."""
+    if getattr(chat_model, "max_retries", None) == 0:
+        return chat_model
+    return type(chat_model).model_validate({**chat_model.model_dump(exclude_unset=True), "max_retries": 0})
+
+
+def lettered_options(candidates: Sequence[str], prior: Mapping[str, float]) -> dict[str, str]:
+    """Letter the candidates in their order; past 26, only the 26 the SEM finds most likely are offered.
+
+    A candidate left out could only win against a prior many times larger than its own.
+    """
+    kept = set(sorted(candidates, key=lambda c: -prior[c])[: len(LETTERS)])
+    return dict(zip(LETTERS, [c for c in candidates if c in kept], strict=False))
+
+
+def letter_log_probs(top_logprobs: Sequence[Mapping[str, Any]], letters: Sequence[str]) -> dict[str, float]:
+    """Each letter's log-probability as the first answer token (variants such as ' A' or 'A.' summed)."""
+    mass: dict[str, float] = {}
+    returned = 0.0
+    for entry in top_logprobs:
+        probability = math.exp(float(entry["logprob"]))
+        returned += probability
+        letter = str(entry["token"]).strip().rstrip(".):").upper()
+        if letter in letters:
+            mass[letter] = mass.get(letter, 0.0) + probability
+    lowest = min(math.exp(float(entry["logprob"])) for entry in top_logprobs)
+    bound = max(min(lowest, 1.0 - returned), 1e-12)  # an unreturned token is no likelier than either
+    return {letter: math.log(mass.get(letter, bound)) for letter in letters}

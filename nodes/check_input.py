@@ -1,0 +1,41 @@
+"""Input checks, before any model runs: an empty turn gets an invitation and a crisis turn the safe reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+
+from hef_graph.context import Context
+from hef_graph.dialogue import dialogue_from_messages
+from hef_graph.prompting import render_prompt
+from hef_graph.safety import is_crisis
+from hef_graph.state import HEFState
+
+
+def check_input(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Read the dialogue and reset this turn's fields, so nothing stale survives from a past turn.
+
+    An empty or whitespace-only turn is answered here with a short invitation (no model can read it);
+    an explicit crisis statement is flagged for the safe reply.
+    """
+    dialogue = dialogue_from_messages(state.get("messages", []))
+    update: dict[str, Any] = {
+        "dialogue": dialogue, "sem_distribution": {}, "primary_emotions": [], "sem_cause_words": [],
+        "judgements": [], "emotion": None, "emotion_stage": None, "cause_words": [], "reply": "",
+        "crisis": is_crisis(dialogue[-1]),
+    }  # fmt: skip
+    if not update["crisis"] and not re.search(r"\S", dialogue[-1]):
+        reply = render_prompt("empty_turn")
+        update |= {"reply": reply, "messages": [AIMessage(reply)]}
+    return update
+
+
+def route_after_input(state: HEFState) -> Literal["safe_reply", "detect_emotion", "__end__"]:
+    """Crisis turns go to the safe reply and answered (empty) turns end; the rest meet the SEM."""
+    if state.get("crisis"):
+        return "safe_reply"
+    return END if state.get("reply") else "detect_emotion"
