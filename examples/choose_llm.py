@@ -1,6 +1,7 @@
-"""(d) Choosing the LLM: the embedded default, a local HF folder, a TGI endpoint, or any LangChain chat model.
+"""(d) Choosing the LLM: the embedded default, an OpenAI-compatible server, a local HF folder, a TGI endpoint.
 
-Run: python examples/choose_llm.py [--llm smollm2 | /path/to/hf-model | http://127.0.0.1:8080]
+Run: python examples/choose_llm.py [--llm smollm2 | openai:MODEL --base-url http://127.0.0.1:8000/v1 |
+                                    /path/to/hf-model | http://127.0.0.1:8080]
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from hef_graph import Context, build_graph, load_llm
 def main() -> None:
     """Answer one message with the chosen LLM (load_llm accepts a spec string or a chat model object)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--llm", default="smollm2", help="smollm2, a local HF model folder, or a TGI URL")
+    parser.add_argument("--llm", default="smollm2", help="smollm2, openai:MODEL, a local HF model folder, or a TGI URL")
+    parser.add_argument("--base-url", default=None, help="the OpenAI-compatible server of openai:MODEL")
     args = parser.parse_args()
-    llm = load_llm(args.llm)  # or any BaseChatModel, e.g. ChatOpenAI(...), passed as build_graph(llm=...)
+    llm = load_llm(args.llm, base_url=args.base_url)  # or any BaseChatModel, e.g. ChatOpenAI(...)
+    print(f"{llm!r} can score labels: {llm.capabilities.score_labels}")
     graph = build_graph(llm=llm)
     out = graph.invoke({"messages": [("user", "I got into the university I dreamed of!")]}, context=Context(top_k=5))
-    print(f"{out['emotion']} ({out['emotion_stage']}): {out['reply']}")
+    methods = ", ".join(j["method"] for j in out["judgements"])
+    print(f"{out['emotion']} ({out['emotion_stage']}, judged by: {methods}): {out['reply']}")
 
 
 if __name__ == "__main__":

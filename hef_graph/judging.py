@@ -54,14 +54,15 @@ class Judgement(TypedDict):
     answer: str
     """The LLM's generated text ('' when scored)."""
     error: str | None
-    """Why the judgement failed, or why it was generated although scoring was asked for."""
+    """Why the judgement failed, why it was generated although scoring was asked for, or which candidates
+    a scoring backend could not offer; None when there is nothing to say."""
 
 
 def scored_judgement(
     request: JudgementRequest, log_likelihoods: Mapping[str, float], note: str | None = None
 ) -> Judgement:
     """The record of a scored judgement: the posterior over the candidates and its best label."""
-    posterior = combine(request.prior, log_likelihoods, request.llm_weight)
+    posterior = combine(request.prior, log_likelihoods, request.llm_weight)  # over the candidates scored
     choice = max(posterior, key=posterior.__getitem__)
     scores = {label: round(p, 6) for label, p in posterior.items()}
     return Judgement(stage=request.stage, candidates=request.candidates, scores=scores, choice=choice,

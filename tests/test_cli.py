@@ -43,8 +43,8 @@ def test_dialogue_ending_with_the_assistant_is_rejected(tmp_path):
 def test_graph_prints_mermaid_with_every_node():
     result = runner.invoke(app, ["graph"])
     assert result.exit_code == 0
-    for node in ("detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"):
-        assert node in result.output
+    nodes = ("check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response")
+    assert all(node in result.output for node in nodes)
 
 
 @pytest.mark.real
@@ -56,3 +56,5 @@ def test_respond_with_a_dialogue_file_prints_the_table_and_reply(tmp_path):
     state = json.loads(result.output[result.output.index("{") :])
     assert state["reply"] and state["emotion_stage"] in {"primary", "fallback", "sem"}
     assert len(state["dialogue"]) == 3
+    first = state["judgements"][0]
+    assert first["stage"] == "primary" and first["method"] == "scored" and first["choice"] in first["candidates"]

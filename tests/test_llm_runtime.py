@@ -14,7 +14,7 @@ import hef_graph
 from hef_graph import Context, as_runtime, build_graph
 from hef_graph.errors import LLMUnavailable
 from hef_graph.judging import JudgementRequest
-from hef_graph.llm import CallPolicy, LLMRuntime
+from hef_graph.llm import CallPolicy, Capabilities, LLMRuntime
 from hef_graph.llm.openai_backend import letter_log_probs, lettered_options
 from hef_graph.model_cache import ModelCache
 from tests.conftest import FlakyChatModel, ScriptedSEM, fake_llm
@@ -164,3 +164,18 @@ def test_context_carries_a_typed_runtime():
     runtime = as_runtime(fake_llm("x"))
     assert isinstance(runtime, LLMRuntime) and as_runtime(runtime) is runtime
     assert Context(llm=runtime).llm is runtime
+
+
+def test_a_backend_that_scores_only_some_candidates_says_so():
+    class FirstTwo(LLMRuntime):
+        capabilities = Capabilities(score_labels=True, stream=False, reuse_prefix=False)
+
+        def option_log_likelihoods(self, request):
+            return {label: -1.0 for label in request.candidates[:2]}
+
+    request = JudgementRequest(
+        stage="fallback", dialogue="Speaker: hi", prior={"sad": 0.5, "lonely": 0.3, "proud": 0.2}
+    )
+    judgement = FirstTwo(fake_llm("x")).judge(request, CallPolicy())
+    assert judgement["method"] == "scored" and set(judgement["scores"]) == {"sad", "lonely"}
+    assert judgement["error"] == "offered 2 of 3 candidates, those the SEM finds most likely"

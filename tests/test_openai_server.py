@@ -156,3 +156,15 @@ def test_a_server_without_logprobs_is_judged_by_generation_and_the_record_says_s
     first = out["judgements"][0]
     assert first["method"] == "generated" and "no log-probabilities" in first["error"]
     assert first["choice"] == "lonely" and out["emotion"] == "lonely" and out["emotion_stage"] == "primary"
+
+
+def test_the_choose_llm_example_runs_against_the_server(openai_server):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "choose_llm.py"
+    command = [sys.executable, str(example), "--llm", "openai:smollm2", "--base-url", openai_server]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "can score labels: True" in result.stdout and "judged by: scored" in result.stdout

@@ -14,6 +14,7 @@ from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime
+from hef_graph.llm.runtime import NO_STREAM
 from hef_graph.llm.transformers_backend import TransformersRuntime
 from hef_graph.nodes.draft_response import clean_reply
 from hef_graph.prompting import dialogue_prompt
@@ -53,7 +54,7 @@ DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "he
 
 
 class LLMCallCounter(BaseCallbackHandler):
-    """Count chat-model calls and the tokens they generated, from LangChain callbacks."""
+    """Count reply calls and the tokens every chat-model call generated, from LangChain callbacks."""
 
     def __init__(self, count_tokens: Callable[[str], int]) -> None:
         """Count generated tokens with ``count_tokens`` (the LLM's own tokenizer where known)."""
@@ -62,8 +63,9 @@ class LLMCallCounter(BaseCallbackHandler):
         self._count_tokens = count_tokens
 
     def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, **kwargs: Any) -> None:
-        """Count one call."""
-        self.calls += 1
+        """Count one reply call (judgement calls are tagged not to stream, and counted from their records)."""
+        if NO_STREAM not in (kwargs.get("tags") or []):
+            self.calls += 1
 
     def on_llm_end(self, response: Any, **kwargs: Any) -> None:
         """Add the generated tokens."""
@@ -111,7 +113,7 @@ class SystemRunner:
         else:
             record |= self._run_hef(sample, with_reply, counter)
         record["turn_seconds"] = time.perf_counter() - started
-        record["llm_calls"] = counter.calls + record.pop("scored_calls", 0)
+        record["llm_calls"] = counter.calls + len(record.get("judgements", []))
         record["generated_tokens"] = counter.generated_tokens
         return record
 
@@ -135,7 +137,7 @@ class SystemRunner:
                                                {"callbacks": [counter]}))  # fmt: skip
             node_seconds["reply"] = time.perf_counter() - started
         return {"emotion": judgement["choice"] or "unparsed", "judgements": [judgement], "reply": reply,
-                "node_seconds": node_seconds, "scored_calls": int(judgement["method"] == "scored")}  # fmt: skip
+                "node_seconds": node_seconds}  # fmt: skip
 
     def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
         graph = self.graphs[with_reply]
@@ -160,5 +162,4 @@ class SystemRunner:
             "cause_words": [c["word"] for c in state["cause_words"]],
             "reply": state.get("reply") if with_reply else None,
             "node_seconds": node_seconds,
-            "scored_calls": sum(j["method"] == "scored" for j in judgements),
         }

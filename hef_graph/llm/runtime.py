@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
@@ -102,7 +102,7 @@ class LLMRuntime:
             if request.method != "generate" and self.capabilities.score_labels:
                 try:
                     scores = self.call(lambda: self.option_log_likelihoods(request), policy, "judgement")
-                    return scored_judgement(request, scores)
+                    return scored_judgement(request, scores, offered_note(request, scores))
                 except NoLogProbabilities as missing:
                     note = f"generated: {missing}"
             messages = judgement_messages(PROMPT_OF_STAGE[request.stage], request.dialogue, request.candidates)
@@ -188,6 +188,13 @@ class LLMRuntime:
             return future.result(timeout=timeout_s)
         except FuturesTimeout:
             raise TimeoutError(f"{self.name} did not answer within {timeout_s:g} s") from None
+
+
+def offered_note(request: JudgementRequest, scores: Mapping[str, float]) -> str | None:
+    """Say so when a backend could offer only some candidates (those the SEM finds most likely)."""
+    if len(scores) == len(request.candidates):
+        return None
+    return f"offered {len(scores)} of {len(request.candidates)} candidates, those the SEM finds most likely"
 
 
 def message_text(message: BaseMessage) -> str:
