@@ -1,7 +1,7 @@
 """Property tests (bounded for CI): the parser, input validation and the SEM's tokenisation edges."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hef_graph import EMOTIONS, InvalidInput, build_graph
@@ -43,12 +43,16 @@ GRAPH = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM())
 @given(st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=3),
                  st.lists(st.tuples(st.sampled_from(["robot", "user", "assistant", ""]), st.text(max_size=20)),
                           max_size=3)))  # fmt: skip
+@example(messages=[("user", "")])
 def test_any_malformed_payload_is_invalid_input_or_a_turn(messages):
     try:
         out = GRAPH.invoke({"messages": messages})
     except InvalidInput:
         return
-    assert out["emotion"] in EMOTIONS
+    if out["dialogue"][-1].strip():
+        assert out["emotion"] in EMOTIONS
+    else:  # an empty turn is answered at the input check, before any model
+        assert out["emotion"] is None and out["reply"].startswith("I'm here and listening")
 
 
 @pytest.mark.parametrize("text", ["", " ", "\u200b", "a" * 5000, "[SEP] [CLS] [PAD]", "🙂" * 50, "x\ud800y"])
