@@ -45,7 +45,7 @@ def dialogue_prompt(task: str, dialogue: str, **variables: str) -> list[BaseMess
     """Build the messages of one LLM call about a dialogue: system prompt, quoted dialogue, then the task.
 
     Judgements and replies share everything up to the end of the dialogue, so a local model prefills it
-    once per turn (``hef_graph.prefix_cache``).
+    once per turn (``hef_graph.llm.prefix_cache``).
     """
     quoted = render_prompt("dialogue_block", dialogue=dialogue)
     return [SystemMessage(render_prompt("system")), HumanMessage(f"{quoted}\n{render_prompt(task, **variables)}")]
