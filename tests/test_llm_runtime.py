@@ -179,3 +179,16 @@ def test_a_backend_that_scores_only_some_candidates_says_so():
     judgement = FirstTwo(fake_llm("x")).judge(request, CallPolicy())
     assert judgement["method"] == "scored" and set(judgement["scores"]) == {"sad", "lonely"}
     assert judgement["error"] == "offered 2 of 3 candidates, those the SEM finds most likely"
+
+
+def test_a_chatopenai_keeps_its_settings_but_not_its_client_retries():
+    from langchain_openai import ChatOpenAI
+
+    from hef_graph.llm.openai_backend import OpenAIRuntime
+
+    model = ChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", temperature=0.3, max_retries=5)
+    runtime = as_runtime(model)
+    assert isinstance(runtime, OpenAIRuntime) and runtime.capabilities.score_labels
+    assert runtime.chat_model.max_retries == 0 and runtime.chat_model.root_client.max_retries == 0
+    assert runtime.chat_model.temperature == 0.3 and runtime.chat_model.model_name == "m"
+    assert runtime.name == "m at http://127.0.0.1:9/v1"

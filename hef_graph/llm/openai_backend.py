@@ -9,6 +9,7 @@ log-probabilities are judged by generate-and-parse, and the judgement record say
 
 from __future__ import annotations
 
+import logging
 import math
 import string
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from hef_graph.prompting import lettered_judgement_messages
 
 OPENAI_URL = "https://api.openai.com"
 LETTERS = string.ascii_uppercase
+log = logging.getLogger(__name__)
 TOP_LOGPROBS = 20
 """OpenAI's own limit for ``top_logprobs``."""
 
@@ -93,6 +95,9 @@ class OpenAIRuntime(LLMRuntime):
 def without_client_retries(chat_model: BaseChatModel) -> BaseChatModel:
     """The same ChatOpenAI with its client's retries off (its clients are rebuilt from the settings it was given)."""
     if getattr(chat_model, "max_retries", None) == 0:
+        return chat_model
+    if getattr(chat_model, "http_client", None) is not None or getattr(chat_model, "http_async_client", None):
+        log.warning("a ChatOpenAI with its own http_client keeps its client's retries; pass max_retries=0 to it")
         return chat_model
     return type(chat_model).model_validate({**chat_model.model_dump(exclude_unset=True), "max_retries": 0})
 
