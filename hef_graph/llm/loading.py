@@ -16,6 +16,8 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from hef_graph.llm.gguf_parts import QWEN_CODER_05B, QWEN_CODER_15B, joined_gguf
+from hef_graph.llm.llama_cpp_backend import LlamaCppChat, LlamaCppRuntime
 from hef_graph.llm.openai_backend import OpenAIRuntime, is_openai_chat
 from hef_graph.llm.runtime import LLMRuntime
 from hef_graph.llm.transformers_backend import TransformersRuntime, is_local_pipeline
@@ -23,6 +25,7 @@ from hef_graph.model_cache import DEFAULT_MODEL_CACHE, ModelCache
 
 EMBEDDED_LLM = "smollm2"
 OPENAI_PREFIX = "openai:"
+LLAMA_CPP_PREFIX = "llama.cpp:"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -115,6 +118,8 @@ def load_llm(
     - a local Hugging Face model folder, in-process;
     - ``"openai:<model>"``: an OpenAI-compatible server at ``base_url`` (else ``$OPENAI_BASE_URL``, else
       OpenAI), with ``$OPENAI_API_KEY`` (a local server needs none);
+    - ``"llama.cpp:<gguf>"``: a GGUF in process through llama.cpp, where ``<gguf>`` is ``smollm2``, ``qwen0.5b``
+      or ``qwen1.5b`` (chunk packages, joined and hash-checked) or a file path;
     - an ``http(s)://`` URL: a text-generation-inference server (generate-and-parse);
     - a LangChain chat model or a runtime, wrapped by ``as_runtime``.
     """
@@ -143,6 +148,8 @@ def as_runtime(llm: BaseChatModel | LLMRuntime) -> LLMRuntime:
         return TransformersRuntime(llm)
     if is_openai_chat(llm):
         return OpenAIRuntime(llm)
+    if isinstance(llm, LlamaCppChat):
+        return LlamaCppRuntime(llm, "llama.cpp")
     return LLMRuntime(llm)
 
 
@@ -159,7 +166,22 @@ def _openai_runtime(model: str, base_url: str | None) -> LLMRuntime:
     return OpenAIRuntime(ChatOpenAI(model=model, base_url=base_url, api_key=key, temperature=0, max_retries=0))
 
 
+def gguf_file(name: str) -> Path:
+    """The GGUF behind a llama.cpp spec: the embedded SmolLM2, a Qwen chunk package, or a file path."""
+    packaged = {"qwen0.5b": QWEN_CODER_05B, "qwen1.5b": QWEN_CODER_15B}
+    if name == EMBEDDED_LLM:
+        return embedded_gguf()
+    if name in packaged:
+        return joined_gguf(packaged[name], cache_dir())
+    if Path(name).is_file():
+        return Path(name)
+    raise ValueError(f"unknown GGUF {name!r}: use smollm2, qwen0.5b, qwen1.5b or the path of a .gguf file")
+
+
 def _build(spec: str, device: str) -> LLMRuntime:
+    if spec.startswith(LLAMA_CPP_PREFIX):
+        gguf = gguf_file(spec.removeprefix(LLAMA_CPP_PREFIX))
+        return LlamaCppRuntime(LlamaCppChat.from_gguf(gguf), f"llama.cpp {gguf.name}")
     if spec == EMBEDDED_LLM:
         return TransformersRuntime(_local_chat_model(embedded_model_dir(), device), EMBEDDED_LLM)
     if spec.startswith(("http://", "https://")):
@@ -167,7 +189,8 @@ def _build(spec: str, device: str) -> LLMRuntime:
     if Path(spec).is_dir():
         return TransformersRuntime(_local_chat_model(Path(spec), device), spec)
     raise ValueError(
-        f"unknown LLM {spec!r}: use 'smollm2', a local Hugging Face model folder, 'openai:<model>' (with "
+        f"unknown LLM {spec!r}: use 'smollm2', 'llama.cpp:<gguf>', a local Hugging Face model folder, "
+        "'openai:<model>' (with "
         "base_url or OPENAI_BASE_URL for a local server), an http(s) URL of a text-generation-inference server, "
         "or pass a LangChain chat model"
     )

@@ -56,16 +56,11 @@ class OpenAIRuntime(LLMRuntime):
         """Score the lettered options by the log-probability of the answer's first token."""
         if not self.gives_logprobs:
             raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities before")
-        options = lettered_options(request.candidates, request.prior)
-        messages = lettered_judgement_messages(request.dialogue, options)
-        message = self.chat_model.invoke(messages, {"tags": [NO_STREAM]}, logprobs=True, top_logprobs=TOP_LOGPROBS,
-                                         temperature=0, **self.length_cap(1))  # fmt: skip
-        first = (message.response_metadata.get("logprobs") or {}).get("content") or []
-        if not first or not first[0].get("top_logprobs"):
+        scores = score_by_letters(self.chat_model, request, **self.length_cap(1))
+        if scores is None:
             self.gives_logprobs = False
             raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities")
-        letters = letter_log_probs(first[0]["top_logprobs"], list(options))
-        return {label: letters[letter] for letter, label in options.items()}
+        return scores
 
     def is_transient(self, error: BaseException) -> bool:
         """Lost connections and timeouts of the HTTP client can pass too."""
@@ -100,6 +95,22 @@ def without_client_retries(chat_model: BaseChatModel) -> BaseChatModel:
         log.warning("a ChatOpenAI with its own http_client keeps its client's retries; pass max_retries=0 to it")
         return chat_model
     return type(chat_model).model_validate({**chat_model.model_dump(exclude_unset=True), "max_retries": 0})
+
+
+def score_by_letters(chat_model: BaseChatModel, request: JudgementRequest, **kwargs: Any) -> dict[str, float] | None:
+    """Each candidate's log-probability as the letter that answers a lettered judgement; None without logprobs.
+
+    One token is asked for, with its ``top_logprobs`` (``kwargs`` carry the backend's length cap).
+    """
+    options = lettered_options(request.candidates, request.prior)
+    messages = lettered_judgement_messages(request.dialogue, options)
+    message = chat_model.invoke(messages, {"tags": [NO_STREAM]}, logprobs=True, top_logprobs=TOP_LOGPROBS,
+                                temperature=0, **kwargs)  # fmt: skip
+    first = (message.response_metadata.get("logprobs") or {}).get("content") or []
+    if not first or not first[0].get("top_logprobs"):
+        return None
+    letters = letter_log_probs(first[0]["top_logprobs"], list(options))
+    return {label: letters[letter] for letter, label in options.items()}
 
 
 def lettered_options(candidates: Sequence[str], prior: Mapping[str, float]) -> dict[str, str]:

@@ -1,0 +1,58 @@
+"""The in-process llama.cpp backend on the embedded GGUF: scored judgements, streamed replies."""
+
+import importlib.util
+import os
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from hef_graph import build_graph, load_llm
+from hef_graph.judging import JudgementRequest, stage_one_prior
+from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
+from hef_graph.llm.openai_backend import OpenAIRuntime
+from tests.conftest import ScriptedSEM
+
+if importlib.util.find_spec("llama_cpp") is None:
+    if os.environ.get("HEF_REQUIRE_OPENAI_SERVER"):
+        raise RuntimeError("llama-cpp-python is not installed, and CI requires it")
+    pytest.skip("llama-cpp-python is not installed (`make test` installs it)", allow_module_level=True)
+
+MESSAGE = "My dog died this morning. I keep expecting him at the door."
+
+
+@pytest.fixture(scope="module")
+def llama_runtime():
+    return load_llm("llama.cpp:smollm2")
+
+
+def test_the_llama_cpp_spec_judges_by_scoring(llama_runtime, real_sem):
+    assert isinstance(llama_runtime, LlamaCppRuntime) and llama_runtime.capabilities.score_labels
+    out = build_graph(llm=llama_runtime, sem=real_sem).invoke({"messages": [("user", MESSAGE)]})
+    first = out["judgements"][0]
+    assert first["method"] == "scored" and first["error"] is None and first["choice"] in first["candidates"]
+    assert sum(first["scores"].values()) == pytest.approx(1.0, abs=1e-4) and out["reply"].strip()
+
+
+def test_the_reply_streams_from_draft_response_only(llama_runtime):
+    graph = build_graph(llm=llama_runtime, sem=ScriptedSEM())
+    chunks = [(chunk.content, meta["langgraph_node"])
+              for chunk, meta in graph.stream({"messages": [("user", MESSAGE)]}, stream_mode="messages")
+              if isinstance(chunk, AIMessageChunk) and chunk.content]  # fmt: skip
+    assert len(chunks) >= 3 and {node for _, node in chunks} == {"draft_response"}
+
+
+def test_in_process_and_served_letters_score_alike(llama_runtime, openai_server):
+    """The same GGUF through the same engine: scoring in process equals scoring through the server."""
+    served = load_llm("openai:smollm2", base_url=openai_server)
+    assert isinstance(served, OpenAIRuntime)
+    distribution = {"sad": 0.5, "lonely": 0.2, "devastated": 0.1, "afraid": 0.05}
+    request = JudgementRequest(stage="primary", dialogue=f"Speaker: {MESSAGE}",
+                               prior=stage_one_prior(distribution, ["sad", "lonely", "devastated"]))  # fmt: skip
+    local, remote = llama_runtime.option_log_likelihoods(request), served.option_log_likelihoods(request)
+    assert local.keys() == remote.keys()
+    assert all(local[label] == pytest.approx(remote[label], abs=1e-3) for label in local)
+
+
+def test_an_unknown_gguf_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="use smollm2, qwen0.5b, qwen1.5b or the path of a .gguf file"):
+        load_llm("llama.cpp:no-such-model")
