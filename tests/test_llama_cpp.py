@@ -10,6 +10,7 @@ from hef_graph import build_graph, load_llm
 from hef_graph.judging import JudgementRequest, stage_one_prior
 from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
 from hef_graph.llm.openai_backend import OpenAIRuntime
+from hef_graph.model_cache import ModelCache
 from tests.conftest import ScriptedSEM
 
 if importlib.util.find_spec("llama_cpp") is None:
@@ -22,7 +23,9 @@ MESSAGE = "My dog died this morning. I keep expecting him at the door."
 
 @pytest.fixture(scope="module")
 def llama_runtime():
-    return load_llm("llama.cpp:smollm2")
+    runtime = load_llm("llama.cpp:smollm2", cache=ModelCache(1))  # outside the shared cache, so it can be closed
+    yield runtime
+    runtime.chat_model.llama.close()  # before interpreter exit, where llama_cpp's own __del__ fails
 
 
 def test_the_llama_cpp_spec_judges_by_scoring(llama_runtime, real_sem):

@@ -47,7 +47,7 @@ def test_the_openai_spec_loads_a_scoring_runtime_from_the_base_url(openai_server
 
 
 def test_the_reply_streams_token_by_token_and_judgements_do_not(openai_server):
-    graph = build_graph(llm=chat_model(openai_server), sem=ScriptedSEM())
+    graph = build_graph(llm=chat_model(openai_server, temperature=0), sem=ScriptedSEM())  # the same text twice
     chunks = [
         (chunk, meta["langgraph_node"])
         for chunk, meta in graph.stream({"messages": [("user", MESSAGE)]}, stream_mode="messages")

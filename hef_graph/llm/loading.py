@@ -110,7 +110,7 @@ def load_llm(
     base_url: str | None = None,
     cache: ModelCache = DEFAULT_MODEL_CACHE,
 ) -> LLMRuntime:
-    """Return the LLM runtime for ``spec``, loading it once into ``cache``.
+    """Return the LLM runtime for ``spec``; models with weights are loaded once into ``cache``.
 
     ``spec`` is one of:
 
@@ -126,9 +126,8 @@ def load_llm(
     if spec is not None and not isinstance(spec, str):
         return as_runtime(spec)
     spec = spec or EMBEDDED_LLM
-    if spec.startswith(OPENAI_PREFIX):
-        url = base_url or os.environ.get("OPENAI_BASE_URL")
-        return cache.get(("openai", spec, url), lambda: _openai_runtime(spec.removeprefix(OPENAI_PREFIX), url))
+    if spec.startswith(OPENAI_PREFIX):  # an HTTP client holds no weights: built anew, never cached
+        return _openai_runtime(spec.removeprefix(OPENAI_PREFIX), base_url or os.environ.get("OPENAI_BASE_URL"))
     from hef_graph.sem.model import best_device
 
     device = device or best_device()
