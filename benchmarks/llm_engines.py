@@ -26,26 +26,16 @@ def prompts(count: int, seed: int) -> list[list[dict[str, str]]]:
     import random
 
     from hef_graph.dialogue import format_dialogue
-    from hef_graph.prompting import dialogue_prompt
+    from hef_graph.prompting import chat_dicts, dialogue_prompt
     from hef_graph.sem.data import default_data_dir, load_samples
 
     samples = random.Random(seed).sample(load_samples(default_data_dir(), "test"), count)
-    roles = {"system": "system", "human": "user"}
     chats = []
     for sample in samples:
         messages = dialogue_prompt("draft_response", format_dialogue(sample.context), emotion=sample.emotion,
                                    cause_line="", cause_focus="")  # fmt: skip
-        chats.append([{"role": roles[m.type], "content": str(m.content)} for m in messages])
+        chats.append(chat_dicts(messages))
     return chats
-
-
-def gguf_path(model: str) -> Path:
-    """The GGUF file of a model name: the embedded SmolLM2 or a verified Qwen chunk package."""
-    from hef_graph.llm.gguf_parts import QWEN_CODER_05B, QWEN_CODER_15B, joined_gguf
-    from hef_graph.llm.loading import cache_dir, embedded_gguf
-
-    models = {"qwen0.5b": QWEN_CODER_05B, "qwen1.5b": QWEN_CODER_15B}
-    return embedded_gguf() if model == "smollm2" else joined_gguf(models[model], cache_dir())
 
 
 def run_llama_cpp(path: Path, chats: list[list[dict[str, str]]]) -> dict:
@@ -103,9 +93,11 @@ def run_transformers(path: Path, chats: list[list[dict[str, str]]]) -> dict:
 
 def engine_main(engine: str, model: str, count: int, seed: int) -> None:
     """One engine in this process; prints its JSON summary on the last line."""
+    from hef_graph.llm.loading import gguf_file
+
     torch_threads()
     chats = prompts(count, seed)
-    path = gguf_path(model)
+    path = gguf_file(model)
     started = time.perf_counter()
     result = (run_llama_cpp if engine == "llama.cpp" else run_transformers)(path, chats)
     rows = result["rows"]

@@ -12,7 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
+from langchain_core.messages import BaseMessage
+
 from hef_graph.labels import NONE_OF_THESE, parse_emotion, says_none
+from hef_graph.prompting import judgement_messages
 
 JudgementStage = Literal["primary", "fallback", "alone"]
 JudgementMethod = Literal["scored", "generated", "failed"]
@@ -39,6 +42,10 @@ class JudgementRequest:
     def candidates(self) -> list[str]:
         """The labels the LLM may choose, in the order it is shown them."""
         return list(self.prior)
+
+    def messages(self) -> list[BaseMessage]:
+        """The stage's prompt naming the candidates; it starts like the reply's, so a local model reuses the prefill."""
+        return judgement_messages(PROMPT_OF_STAGE[self.stage], self.dialogue, self.candidates)
 
 
 class Judgement(TypedDict):

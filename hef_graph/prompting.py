@@ -15,6 +15,8 @@ PROMPT_NAMES = (
 )  # fmt: skip
 
 
+ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+"""LangChain message types as chat-template roles."""
 DIALOGUE_END = "</dialogue>\n"
 """Where the quoted dialogue ends: every prompt about one dialogue is identical up to here."""
 
@@ -49,6 +51,11 @@ def dialogue_prompt(task: str, dialogue: str, **variables: str) -> list[BaseMess
     """
     quoted = render_prompt("dialogue_block", dialogue=dialogue)
     return [SystemMessage(render_prompt("system")), HumanMessage(f"{quoted}\n{render_prompt(task, **variables)}")]
+
+
+def chat_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """Messages as ``{"role", "content"}`` dicts, the form chat templates and llama.cpp read."""
+    return [{"role": ROLES[m.type], "content": str(m.content)} for m in messages]
 
 
 def judgement_messages(task: str, dialogue: str, candidates: Sequence[str]) -> list[BaseMessage]:

@@ -21,8 +21,7 @@ from pydantic import ConfigDict, PrivateAttr
 from hef_graph.judging import JudgementRequest
 from hef_graph.llm.openai_backend import score_by_letters
 from hef_graph.llm.runtime import Capabilities, Generation, LLMRuntime, NoLogProbabilities
-
-_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+from hef_graph.prompting import chat_dicts
 
 
 class LlamaCppChat(BaseChatModel):
@@ -38,7 +37,7 @@ class LlamaCppChat(BaseChatModel):
         """Load a GGUF file (its chat template comes from the file).
 
         ``logits_all``: llama-cpp-python returns log-probabilities only when it keeps every position's logits
-        (as its server does by default); that costs prompt time, measured in docs/results.md.
+        (as its server does by default); that costs prompt time, not yet measured.
         """
         try:
             from llama_cpp import Llama
@@ -59,7 +58,7 @@ class LlamaCppChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with self._lock:
-            out = self.llama.create_chat_completion(chat_payload(messages), stop=stop, **kwargs)
+            out = self.llama.create_chat_completion(chat_dicts(messages), stop=stop, **kwargs)
         choice = out["choices"][0]
         message = AIMessage(choice["message"]["content"] or "", response_metadata={"logprobs": choice.get("logprobs")})
         return ChatResult(generations=[ChatGeneration(message=message)])
@@ -72,7 +71,7 @@ class LlamaCppChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
-            for part in self.llama.create_chat_completion(chat_payload(messages), stop=stop, stream=True, **kwargs):
+            for part in self.llama.create_chat_completion(chat_dicts(messages), stop=stop, stream=True, **kwargs):
                 text = part["choices"][0]["delta"].get("content") or ""
                 if text:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
@@ -81,19 +80,10 @@ class LlamaCppChat(BaseChatModel):
                     yield chunk
 
 
-def chat_payload(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """LangChain messages as llama.cpp's chat messages."""
-    return [{"role": _ROLES[m.type], "content": str(m.content)} for m in messages]
-
-
 class LlamaCppRuntime(LLMRuntime):
     """A GGUF in process through llama.cpp: scored judgements (lettered options), streamed replies."""
 
     capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=False)
-
-    def __init__(self, chat_model: LlamaCppChat, name: str) -> None:
-        """Wrap a loaded ``LlamaCppChat``; ``name`` says which GGUF it runs."""
-        super().__init__(chat_model, name)
 
     def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
         """Score the lettered options by the log-probability of the answer's first token."""

@@ -19,11 +19,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from hef_graph.prompting import DIALOGUE_END
+from hef_graph.prompting import DIALOGUE_END, chat_dicts
 
 CACHED_PREFIXES = 8
 """Prefixes kept per model: one per conversation turn in flight (about 46 kB per token for SmolLM2-135M)."""
-_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
 @dataclass(frozen=True)
@@ -118,5 +117,4 @@ def shared_prefix(prompt: str) -> str | None:
 
 def chat_prompt_text(tokenizer: Any, messages: Sequence[BaseMessage]) -> str:
     """Render messages with the model's chat template, as ChatHuggingFace does before generating."""
-    chat = [{"role": _ROLES[m.type], "content": str(m.content)} for m in messages]
-    return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(chat_dicts(messages), tokenize=False, add_generation_prompt=True)

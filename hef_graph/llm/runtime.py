@@ -24,14 +24,12 @@ from langchain_core.runnables import RunnableConfig
 
 from hef_graph.errors import LLMUnavailable
 from hef_graph.judging import (
-    PROMPT_OF_STAGE,
     Judgement,
     JudgementRequest,
     failed_judgement,
     generated_judgement,
     scored_judgement,
 )
-from hef_graph.prompting import judgement_messages
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -105,7 +103,7 @@ class LLMRuntime:
                     return scored_judgement(request, scores, offered_note(request, scores))
                 except NoLogProbabilities as missing:
                     note = f"generated: {missing}"
-            messages = judgement_messages(PROMPT_OF_STAGE[request.stage], request.dialogue, request.candidates)
+            messages = request.messages()
             caps = Generation(request.max_new_tokens, request.repetition_penalty)
             text = self.call(lambda: self.generate(messages, caps, streamed=False), policy, "judgement")
             return generated_judgement(request, text, note)

@@ -8,11 +8,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from hef_graph.judging import PROMPT_OF_STAGE, JudgementRequest
+from hef_graph.judging import JudgementRequest
 from hef_graph.llm.prefix_cache import PrefixCache, chat_prompt_text
 from hef_graph.llm.runtime import Capabilities, Generation, LLMRuntime
 from hef_graph.llm.scoring import LabelScorer
-from hef_graph.prompting import judgement_messages
 
 
 def is_local_pipeline(chat_model: BaseChatModel) -> bool:
@@ -46,8 +45,7 @@ class TransformersRuntime(LLMRuntime):
 
     def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
         """Score each candidate label as the continuation of the judgement prompt."""
-        messages = judgement_messages(PROMPT_OF_STAGE[request.stage], request.dialogue, request.candidates)
-        return self.scorer.log_likelihoods(messages, request.candidates)
+        return self.scorer.log_likelihoods(request.messages(), request.candidates)
 
     def call_kwargs(self, messages: Sequence[BaseMessage], caps: Generation) -> dict[str, Any]:
         """Length caps for the pipeline, and a copy of this turn's stored prefix when there is one.
