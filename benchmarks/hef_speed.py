@@ -27,19 +27,30 @@ import torch
 from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
 from hef_graph.evaluation.systems import as_messages
-from hef_graph.llm.transformers_backend import TransformersRuntime
 from hef_graph.metrics import nearest_rank_percentile
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.batching import BatchedSEM
 from hef_graph.sem.data import default_data_dir, load_samples
 
-START_SCRIPT = """
+START_SCRIPTS = {
+    "hef": """
 import time; started = time.perf_counter()
 from hef_graph import build_graph
 out = build_graph().invoke({"messages": [("user", "My dog died this morning.")]})
 assert out["reply"]
 print(time.perf_counter() - started)
-"""
+""",
+    "llm_alone": """
+import time; started = time.perf_counter()
+from hef_graph import Context, load_llm
+from hef_graph.prompting import dialogue_prompt
+context = Context()
+reply = load_llm().reply(dialogue_prompt("direct_reply", "Speaker: My dog died this morning."), context.reply_caps(),
+                         context.call_policy())
+assert reply
+print(time.perf_counter() - started)
+""",
+}
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -49,9 +60,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     """Time HEF, LLM-alone and the naive pipeline turn by turn, rotating their order."""
-    llm = load_llm()
-    if not isinstance(llm, TransformersRuntime):
-        raise SystemExit("the speed benchmark times the embedded in-process LLM")
+    llm = load_llm()  # the default LLM, or $HEF_LLM's
     graph = build_graph()
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
 
@@ -121,12 +130,15 @@ def sem_throughput(dialogues: list[list[str]], levels: tuple[int, ...]) -> dict:
 
 
 def start_times() -> dict:
-    """Seconds from a new process's first line to its first reply: first launch, then a repeat."""
-    seconds = []
-    for _ in range(2):
-        output = subprocess.run([sys.executable, "-c", START_SCRIPT], capture_output=True, text=True, check=True)
-        seconds.append(round(float(output.stdout.strip().splitlines()[-1]), 2))
-    return {"first_launch_s": seconds[0], "warm_start_s": seconds[1]}
+    """Seconds from a new process's first line to its first reply, HEF and LLM alone: first launch, then a repeat."""
+    result = {}
+    for name, script in START_SCRIPTS.items():
+        seconds = []
+        for _ in range(2):
+            output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+            seconds.append(round(float(output.stdout.strip().splitlines()[-1]), 2))
+        result[name] = {"first_launch_s": seconds[0], "warm_start_s": seconds[1]}
+    return result
 
 
 def main() -> None:
@@ -145,6 +157,7 @@ def main() -> None:
         f"{'cuda ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu'}",
         "dialogues": args.dialogues,
         "seed": args.seed,
+        "llm": load_llm().name,
     }
     if "start" in parts:
         report["start"] = start_times()

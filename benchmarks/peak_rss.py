@@ -1,4 +1,4 @@
-"""Peak RSS of a process that runs the default graph (embedded SmolLM2 + shipped SEM) for five turns.
+"""Peak RSS of a process that runs the default graph (the default LLM + the shipped SEM) for five turns.
 
 Run: python benchmarks/peak_rss.py
 """

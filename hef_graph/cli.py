@@ -143,10 +143,16 @@ def eval_command(
     reply_sample: Annotated[int, typer.Option(help="Of those, samples per emotion that also get replies.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the stratified sample.")] = 0,
     limit: Annotated[int | None, typer.Option(help="Only the first N sampled dialogues (smoke runs).")] = None,
-    llm: Annotated[str | None, typer.Option(help="smollm2 (default), a local HF folder, or a TGI URL.")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="A load_llm spec (default: $HEF_LLM, else llama.cpp:qwen1.5b).")
+    ] = None,
     concurrency: Annotated[int, typer.Option(help="Samples run at once (threads).")] = 1,
-    judge_llm: Annotated[
-        str | None, typer.Option(help="Optional LLM-as-judge (spec as for --llm): scores hef against llm replies.")
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            help="LLM for the pairwise reply judge (llama.cpp:<gguf> or openai:<model>): hef against llm "
+            "and against hef_smollm2, both orders, by log-probabilities."
+        ),
     ] = None,
 ) -> None:
     """Compare HEF with the SEM alone, the LLM alone and ablations on ED test; resumable."""
@@ -157,6 +163,7 @@ def eval_command(
     from hef_graph.evaluation.report import write_report
     from hef_graph.evaluation.runner import EvalConfig, run_eval
     from hef_graph.evaluation.systems import DEFAULT_SYSTEMS
+    from hef_graph.llm.loading import default_llm_spec
     from hef_graph.sem.data import default_data_dir
     from hef_graph.sem.resident import load_sem
 
@@ -171,16 +178,22 @@ def eval_command(
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
     meta = {"command": "hef " + shlex.join(sys.argv[1:]), "seed": seed, "sample_per_emotion": sample,
-            "reply_sample_per_emotion": reply_sample, "llm": llm or "smollm2",
+            "reply_sample_per_emotion": reply_sample, "llm": llm or default_llm_spec(),
             "last_run_seconds": round(time.time() - started)}  # fmt: skip
-    write_report(output_dir, meta, load_sem())
-    if judge_llm:
-        from hef_graph.evaluation.judge import compare, reply_pairs
+    pairwise = None
+    if judge:
+        from hef_graph.evaluation.judge import judge_replies
+        from hef_graph.evaluation.report import load_records
         from hef_graph.llm import load_llm
+        from hef_graph.llm.letters import LetterScoringRuntime
 
-        judge = load_llm(judge_llm).chat_model
-        verdict = compare(judge, reply_pairs(output_dir / "predictions.jsonl", config.data_dir, "hef", "llm"), seed)
-        (output_dir / "judge.json").write_text(json.dumps(verdict, indent=2) + "\n")
+        runtime = load_llm(judge)
+        if not isinstance(runtime, LetterScoringRuntime):
+            fail(f"--judge {judge}: the judge must give log-probabilities (llama.cpp:<gguf> or openai:<model>)")
+        meta["judge"] = judge
+        records = load_records(output_dir / "predictions.jsonl")
+        pairwise = judge_replies(runtime, records, output_dir / "pairwise.jsonl")  # type: ignore[arg-type]
+    write_report(output_dir, meta, load_sem(), pairwise)
     console.print(f"report written to {output_dir / 'report.md'}")
 
 
@@ -216,7 +229,7 @@ def respond(
         Path | None, typer.Option(help="JSON file with a multi-turn dialogue (user turn last).")
     ] = None,
     llm: Annotated[
-        str | None, typer.Option(help="smollm2 (default), openai:<model>, a local HF folder, or a TGI URL.")
+        str | None, typer.Option(help="llama.cpp:qwen1.5b (default), smollm2, openai:<model>, a folder or a TGI URL.")
     ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="URL of the OpenAI-compatible server for openai:<model> (or OPENAI_BASE_URL).")
@@ -296,7 +309,7 @@ def chat(
     db: ThreadDb = None,
     thread: Annotated[str | None, typer.Option(help="Continue this thread (default: the last one).")] = None,
     llm: Annotated[
-        str | None, typer.Option(help="smollm2 (default), openai:<model>, a local HF folder, or a TGI URL.")
+        str | None, typer.Option(help="llama.cpp:qwen1.5b (default), smollm2, openai:<model>, a folder or a TGI URL.")
     ] = None,
 ) -> None:
     """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit."""

@@ -63,9 +63,10 @@ def build_graph(
     """Compile the HEF graph.
 
     ``llm`` is an LLM runtime, a LangChain chat model (wrapped once by ``as_runtime``) or a ``load_llm``
-    spec; ``sem`` an EmotionModel or a saved SEM folder. Specs (default: the embedded SmolLM2 and the
-    shipped SEM) load on first use into the model cache; a ``Context`` passed at invoke time can override
-    both per run. ``reply=False`` stops after perceive_causes (emotion and causes only, as evaluations need).
+    spec; ``sem`` an EmotionModel or a saved SEM folder. Specs (default: ``load_llm()``'s LLM, which is
+    Qwen2.5-Coder-1.5B through llama.cpp unless ``$HEF_LLM`` names another, and the shipped SEM) load on first
+    use into the model cache; a ``Context`` passed at invoke time can override both per run. ``reply=False``
+    stops after perceive_causes (emotion and causes only, as evaluations need).
     """
     llm = as_runtime(llm) if isinstance(llm, BaseChatModel) else llm
     sem = str(sem) if isinstance(sem, Path) else sem

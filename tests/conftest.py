@@ -14,6 +14,9 @@ from hef_graph.labels import EMOTIONS
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Plumbing tests (CLI, server, examples, persistence) run on the tiny SmolLM2; tests/test_default_llm.py runs
+# the default LLM (Qwen2.5-Coder-1.5B through llama.cpp) end to end.
+os.environ["HEF_LLM"] = "smollm2"
 
 DATA_DIR = Path(os.environ.get("HEF_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -65,7 +68,7 @@ def real_sem():
 def real_llm():
     from hef_graph import load_llm
 
-    return load_llm()
+    return load_llm("smollm2")
 
 
 @pytest.fixture(scope="session")

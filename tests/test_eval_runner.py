@@ -43,5 +43,18 @@ def test_run_resumes_and_writes_the_contract_metrics(data_dir, tmp_path, monkeyp
     for system in ("sem", "llm", "hef"):
         assert {"emotion_accuracy", "macro_f1", "dist_1", "dist_2", "bleu_1"} <= set(metrics[system])
     assert metrics["hef"]["dist_1"] is not None and metrics["sem"]["dist_1"] is None
-    assert json.loads((tmp_path / "metrics.json").read_text())["hef"]["emotion_samples"] == 2
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["hef"]["emotion_samples"] == 2 and saved["pairwise"] == {}
     assert (tmp_path / "report.md").is_file() and (tmp_path / "accuracy.png").is_file()
+    replies = (tmp_path / "replies.md").read_text()
+    assert replies.count("- **hef**") == 2 and replies.count("- **llm**: ") == 2
+
+
+def test_a_turn_routed_to_the_safe_reply_is_recorded_without_an_emotion(scripted_sem):
+    from hef_graph.evaluation.systems import SYSTEMS, SystemRunner
+    from hef_graph.sem.data import DialogueSample
+
+    sample = DialogueSample("conv", 1, ("I want to kill myself.",), "sad", "Please talk to someone.", "")
+    record = SystemRunner(SYSTEMS["hef"], as_runtime(fake_llm("unused")), scripted_sem).run(sample, with_reply=True)
+    assert record["crisis"] and record["emotion"] == "none" and record["sem_top1"] is None
+    assert record["reply"] and record["context"] == ["I want to kill myself."]

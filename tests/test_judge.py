@@ -1,38 +1,81 @@
-"""The LLM-as-judge plug-in with a fake judge: parsing, order randomisation and mapping back."""
+"""The pairwise reply judge with scripted log-probabilities: both orders, win / tie / loss, intervals, resuming."""
 
-import json
-import random
+import math
 
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
+import pytest
 
-from hef_graph.evaluation.judge import compare, judge_pair, parse_scores
-
-GOOD = {"emotional_reaction": 2, "interpretation": 2, "exploration": 1, "relevance": 5, "fluency": 4}
-POOR = {"emotional_reaction": 0, "interpretation": 0, "exploration": 0, "relevance": 2, "fluency": 3}
-
-
-def answer(first: dict, second: dict) -> str:
-    return "Here you go: " + json.dumps({"A": first, "B": second})
+from hef_graph.evaluation.judge import PAIRS, PairVerdict, judge_pair, judge_replies, load_verdicts, summarise, wilson
+from hef_graph.evaluation.report import replies_markdown
+from hef_graph.llm.letters import LetterScoringRuntime
+from tests.conftest import fake_llm
 
 
-def test_parse_scores_checks_every_dimension_and_range():
-    assert parse_scores(answer(GOOD, POOR)) == (GOOD, POOR)
-    assert parse_scores("no json here") is None
-    assert parse_scores(answer(GOOD | {"fluency": 9}, POOR)) is None
-    assert parse_scores(json.dumps({"A": {"fluency": 3}, "B": POOR})) is None
+class ScriptedJudge(LetterScoringRuntime):
+    """Prefers the reply that contains ``liked`` (or, with no such reply, whatever is shown first)."""
+
+    def __init__(self, liked: str = "warm", position_bias: float = 0.0) -> None:
+        super().__init__(fake_llm("unused"), "scripted judge")
+        self.liked, self.position_bias, self.calls = liked, position_bias, 0
+
+    def letter_log_probs(self, messages, letters):
+        self.calls += 1
+        task = str(messages[-1].content)
+        first = task.split("Reply A:", 1)[1].split("Reply B:", 1)[0]
+        second = task.split("Reply B:", 1)[1]
+        p_first = 0.5 + self.position_bias + 0.3 * ((self.liked in first) - (self.liked in second))
+        p_first = min(max(p_first, 0.01), 0.99)
+        return {"A": math.log(p_first), "B": math.log(1 - p_first)}
 
 
-def test_scores_are_mapped_back_whatever_the_order():
-    rng = random.Random(0)
-    for _ in range(6):
-        # the fake judge always prefers whatever it was shown first
-        result = judge_pair(FakeListChatModel(responses=[answer(GOOD, POOR)]), ["I lost my dog"], "a", "b", rng)
-        assert (result.a == GOOD) is result.a_shown_first
-        assert (result.b == GOOD) is (not result.a_shown_first)
+def test_a_reply_preferred_in_both_orders_wins_and_the_other_loses():
+    judge = ScriptedJudge()
+    win = judge_pair(judge, "s1", "hef_vs_llm", ["I lost my dog"], "a warm reply", "a cold reply")
+    loss = judge_pair(judge, "s1", "hef_vs_llm", ["I lost my dog"], "a cold reply", "a warm reply")
+    assert (win.outcome, loss.outcome) == ("win", "loss") and judge.calls == 4
+    assert win.shown_first == pytest.approx(0.8) and win.shown_second == pytest.approx(0.8)
 
 
-def test_compare_reports_means_wins_and_unparsed():
-    judge = FakeListChatModel(responses=[answer(GOOD, POOR), "garbage", answer(GOOD, POOR)])
-    report = compare(judge, [(["hi"], "a", "b")] * 3, seed=1)
-    assert report["pairs"] == 3 and report["unparsed"] == 1
-    assert report["fluency"]["a_wins"] + report["fluency"]["b_wins"] == 2
+def test_a_judge_that_always_picks_the_first_reply_gives_ties_not_wins():
+    verdict = judge_pair(ScriptedJudge(liked="nothing", position_bias=0.2), "s1", "p", ["hi"], "one", "two")
+    assert verdict.outcome == "tie"
+    assert summarise([verdict], "j")["position_bias"] == pytest.approx(0.2)
+
+
+def test_summary_counts_outcomes_with_intervals_that_hold_the_shares():
+    verdicts = [PairVerdict(str(i), "p", *(0.9, 0.8) if i < 6 else (0.2, 0.3) if i < 8 else (0.7, 0.4))
+                for i in range(10)]  # fmt: skip
+    summary = summarise(verdicts, "judge")
+    assert (summary["win"], summary["tie"], summary["loss"], summary["n"]) == (6, 2, 2, 10)
+    low, high = summary["win_rate_95ci"]
+    assert low < 0.6 < high and summary["net_win_rate"] == pytest.approx(0.4)
+    assert summary["net_win_rate_95ci"][0] < 0.4 < summary["net_win_rate_95ci"][1]
+
+
+def test_wilson_interval_matches_the_textbook_value():
+    low, high = wilson(8, 10)  # Wilson 95% for 8/10: 0.490 .. 0.943
+    assert low == pytest.approx(0.490, abs=1e-3) and high == pytest.approx(0.943, abs=1e-3)
+
+
+def records(sample_id: str) -> list[dict]:
+    base = {"sample_id": sample_id, "context": ["My dog died."], "gold": "sad", "reference": "So sorry."}
+    return [
+        base | {"system": "hef", "reply": "A warm reply.", "emotion": "sad", "cause_words": ["dog"]},
+        base | {"system": "llm", "reply": "A cold reply."},
+        base | {"system": "hef_smollm2", "reply": "Another cold reply.", "emotion": "sad", "cause_words": []},
+    ]
+
+
+def test_judge_replies_covers_both_pairs_and_resumes_without_judging_again(tmp_path):
+    judge, path = ScriptedJudge(), tmp_path / "pairwise.jsonl"
+    rows = records("s1") + records("s2")
+    summary = judge_replies(judge, rows, path)
+    assert set(summary) == set(PAIRS) and all(s["win"] == 2 and s["n"] == 2 for s in summary.values())
+    calls = judge.calls
+    assert judge_replies(judge, rows, path) == summary and judge.calls == calls
+    assert len(load_verdicts(path)) == 4
+
+
+def test_replies_page_shows_each_dialogue_with_every_reply():
+    page = replies_markdown(records("s1") + records("s2"), seed=0, count=1)
+    assert page.count("## ") == 1 and "**Speaker:** My dog died." in page
+    assert "**hef** *(sad; dog)*: A warm reply." in page and "**llm**: A cold reply." in page

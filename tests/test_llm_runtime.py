@@ -15,7 +15,7 @@ from hef_graph import Context, as_runtime, build_graph
 from hef_graph.errors import LLMUnavailable
 from hef_graph.judging import JudgementRequest
 from hef_graph.llm import CallPolicy, Capabilities, LLMRuntime
-from hef_graph.llm.openai_backend import letter_log_probs, lettered_options
+from hef_graph.llm.letters import lettered_options, letters_from_top_logprobs
 from hef_graph.model_cache import ModelCache
 from tests.conftest import FlakyChatModel, ScriptedSEM, fake_llm
 
@@ -68,7 +68,7 @@ def test_a_judgement_that_keeps_failing_is_recorded_not_raised():
 def test_letters_sum_their_spellings_and_an_unreturned_letter_gets_an_upper_bound():
     top = [{"token": "A", "logprob": math.log(0.5)}, {"token": " A", "logprob": math.log(0.1)},
            {"token": "B.", "logprob": math.log(0.2)}, {"token": "The", "logprob": math.log(0.15)}]  # fmt: skip
-    scores = letter_log_probs(top, ["A", "B", "C"])
+    scores = letters_from_top_logprobs(top, ["A", "B", "C"])
     assert math.exp(scores["A"]) == pytest.approx(0.6) and math.exp(scores["B"]) == pytest.approx(0.2)
     assert math.exp(scores["C"]) == pytest.approx(0.05)  # no more than the 5% left unreturned (< 15%)
 

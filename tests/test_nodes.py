@@ -113,3 +113,11 @@ def test_draft_response_appends_the_reply_and_grounds_the_prompt(scripted_sem):
 def test_clean_reply_keeps_two_sentences_and_strips_roles():
     assert clean_reply('"Reply: One. Two! Three?"') == "One. Two!"
     assert clean_reply("Hi there.\nSpeaker: something else") == "Hi there."
+
+
+def test_clean_reply_keeps_whole_sentences_and_drops_commentary():
+    assert clean_reply("You must miss him. It hurts to lose a friend. And the way he") == (
+        "You must miss him. It hurts to lose a friend."
+    )
+    assert clean_reply("You must miss him so much and") == "You must miss him so much and"
+    assert clean_reply("Speaker: You must miss him.\n\nThe Speaker seems to feel sad.") == "You must miss him."

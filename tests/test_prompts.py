@@ -4,7 +4,7 @@ import pytest
 
 from hef_graph.prompting import PROMPT_NAMES, PromptError, render_prompt
 
-SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "cause_line": "", "cause_focus": "",
+SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "cause_line": "",
           "reply_a": "a", "reply_b": "b", "options": "A. sad\nB. none of these"}  # fmt: skip
 
 

@@ -1,96 +1,130 @@
-"""Optional LLM-as-judge: EPITOME-style empathy (ER/IP/EX, 0-2) plus relevance and fluency (1-5), pairwise.
+"""The pairwise reply judge: a local LLM compares two replies to one dialogue, in both orders, by log-probabilities.
 
-Each pair is shown in a random order (position bias is known) and scored by any LangChain chat model.
-No strong judge runs locally here, so `hef eval` does not call this by default.
+Each pair is shown twice, A/B and B/A, and the judge's preference is read from its log-probabilities of
+answering "A" or "B" (no text is parsed). A reply wins only when it is preferred in both orders, so a
+judge's position bias turns into ties rather than into wins for whichever reply comes first.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from typing import Any, Literal
 
 from hef_graph.dialogue import format_dialogue
-from hef_graph.llm.runtime import message_text
-from hef_graph.prompting import render_prompt
+from hef_graph.llm.letters import LetterScoringRuntime
+from hef_graph.prompting import dialogue_prompt
 
-DIMENSIONS = {"emotional_reaction": (0, 2), "interpretation": (0, 2), "exploration": (0, 2),
-              "relevance": (1, 5), "fluency": (1, 5)}  # fmt: skip
-_JSON = re.compile(r"\{.*\}", re.DOTALL)
+PAIRS = {"hef_vs_llm": ("hef", "llm"), "hef_vs_hef_smollm2": ("hef", "hef_smollm2")}
+"""The comparisons `hef eval --judge` reports: HEF against the same LLM alone, and against HEF on SmolLM2."""
+Outcome = Literal["win", "tie", "loss"]
+Z95 = 1.959964
 
 
 @dataclass(frozen=True)
-class PairScore:
-    """Scores of reply A and reply B (in the caller's order), or None when the judge's answer was unusable."""
+class PairVerdict:
+    """The judge's probability that the first system's reply is better, shown first and shown second."""
 
-    a: dict[str, int] | None
-    b: dict[str, int] | None
-    a_shown_first: bool
+    sample_id: str
+    pair: str
+    shown_first: float
+    shown_second: float
+
+    @property
+    def outcome(self) -> Outcome:
+        """Win or loss when both orders agree, else a tie."""
+        if self.shown_first > 0.5 and self.shown_second > 0.5:
+            return "win"
+        if self.shown_first < 0.5 and self.shown_second < 0.5:
+            return "loss"
+        return "tie"
 
 
-def parse_scores(text: str) -> tuple[dict[str, int], dict[str, int]] | None:
-    """Read the judge's JSON; every dimension must be present and in range, else None."""
-    match = _JSON.search(text)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group())
-        pair = tuple({dim: int(data[side][dim]) for dim in DIMENSIONS} for side in ("A", "B"))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None
-    for scores in pair:
-        if any(not low <= scores[dim] <= high for dim, (low, high) in DIMENSIONS.items()):
-            return None
-    return pair  # type: ignore[return-value]
+def preference(judge: LetterScoringRuntime, dialogue: Sequence[str], first: str, second: str) -> float:
+    """P(the judge answers "A", i.e. prefers ``first``), normalised over "A" and "B"."""
+    messages = dialogue_prompt("judge_pairwise", format_dialogue(dialogue), reply_a=first, reply_b=second)
+    letters = judge.letter_log_probs(messages, ["A", "B"])
+    return 1.0 / (1.0 + math.exp(letters["B"] - letters["A"]))
 
 
 def judge_pair(
-    judge: BaseChatModel, dialogue: Sequence[str], reply_a: str, reply_b: str, rng: random.Random
-) -> PairScore:
-    """Score two replies to one dialogue, shown in a random order."""
-    a_first = rng.random() < 0.5
-    first, second = (reply_a, reply_b) if a_first else (reply_b, reply_a)
-    prompt = render_prompt("judge_rubric", dialogue=format_dialogue(dialogue), reply_a=first, reply_b=second)
-    parsed = parse_scores(message_text(judge.invoke([HumanMessage(prompt)])))
-    if parsed is None:
-        return PairScore(None, None, a_first)
-    shown_first, shown_second = parsed
-    return PairScore(*(shown_first, shown_second) if a_first else (shown_second, shown_first), a_shown_first=a_first)
+    judge: LetterScoringRuntime, sample_id: str, pair: str, dialogue: Sequence[str], reply: str, other: str
+) -> PairVerdict:
+    """Compare ``reply`` with ``other`` in both orders."""
+    shown_first = preference(judge, dialogue, reply, other)
+    shown_second = 1.0 - preference(judge, dialogue, other, reply)
+    return PairVerdict(sample_id, pair, shown_first, shown_second)
 
 
-def compare(judge: BaseChatModel, items: Sequence[tuple[Sequence[str], str, str]], seed: int = 0) -> dict[str, Any]:
-    """Judge (dialogue, reply of system A, reply of system B) items; mean scores and win rates per dimension."""
-    rng = random.Random(seed)
-    scores = [judge_pair(judge, dialogue, a, b, rng) for dialogue, a, b in items]
-    valid = [s for s in scores if s.a is not None and s.b is not None]
-    report: dict[str, Any] = {"pairs": len(scores), "unparsed": len(scores) - len(valid)}
-    for dim in DIMENSIONS:
-        a = [s.a[dim] for s in valid]  # type: ignore[index]
-        b = [s.b[dim] for s in valid]  # type: ignore[index]
-        report[dim] = {
-            "mean_a": sum(a) / len(a) if a else None,
-            "mean_b": sum(b) / len(b) if b else None,
-            "a_wins": sum(x > y for x, y in zip(a, b, strict=True)),
-            "b_wins": sum(x < y for x, y in zip(a, b, strict=True)),
-        }
-    return report
+def summarise(verdicts: Sequence[PairVerdict], judge_name: str) -> dict[str, Any]:
+    """Win / tie / loss counts with 95% Wilson intervals of each share, and the net win rate with its interval."""
+    n = len(verdicts)
+    counts = {outcome: sum(v.outcome == outcome for v in verdicts) for outcome in ("win", "tie", "loss")}
+    summary: dict[str, Any] = {**counts, "n": n, "judge": judge_name}
+    if n == 0:
+        return summary
+    for outcome, count in counts.items():
+        summary[f"{outcome}_rate_95ci"] = [round(x, 3) for x in wilson(count, n)]
+    win, loss = counts["win"] / n, counts["loss"] / n
+    spread = Z95 * math.sqrt(max(win + loss - (win - loss) ** 2, 0.0) / n)
+    summary["net_win_rate"] = round(win - loss, 3)
+    summary["net_win_rate_95ci"] = [round(win - loss - spread, 3), round(win - loss + spread, 3)]
+    summary["mean_preference"] = round(sum(v.shown_first + v.shown_second for v in verdicts) / (2 * n), 3)
+    summary["position_bias"] = round(sum(v.shown_first - v.shown_second for v in verdicts) / (2 * n), 3)
+    return summary
 
 
-def reply_pairs(predictions: Path, data_dir: Path, system_a: str, system_b: str) -> list[tuple[list[str], str, str]]:
-    """Collect (dialogue, reply of A, reply of B) for samples where both systems replied."""
-    from hef_graph.evaluation.report import load_records
-    from hef_graph.sem.data import load_samples
+def wilson(count: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion ``count / n``."""
+    share = count / n
+    centre = (share + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+    half = Z95 * math.sqrt(share * (1 - share) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
-    contexts = {s.sample_id: list(s.context) for s in load_samples(data_dir, "test")}
+
+def reply_table(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Replies by sample and system, from prediction records."""
     replies: dict[str, dict[str, str]] = {}
-    for record in load_records(predictions):
+    for record in records:
         if record.get("reply"):
             replies.setdefault(record["sample_id"], {})[record["system"]] = record["reply"]
-    return [(contexts[i], r[system_a], r[system_b]) for i, r in replies.items() if system_a in r and system_b in r]
+    return replies
+
+
+def judge_replies(
+    judge: LetterScoringRuntime, records: list[dict[str, Any]], verdicts_path: Path
+) -> dict[str, dict[str, Any]]:
+    """Judge every pair of ``PAIRS`` whose two systems replied to the same sample; resumable via ``verdicts_path``.
+
+    Returns the summary of each pair that has verdicts.
+    """
+    done = load_verdicts(verdicts_path)
+    replies = reply_table(records)
+    contexts = {r["sample_id"]: r["context"] for r in records if r.get("context")}
+    with verdicts_path.open("a", encoding="utf-8") as out:
+        for sample_id, by_system in replies.items():  # sample by sample: the four prompts share the dialogue's prefill
+            for pair, (system, other) in PAIRS.items():
+                if system in by_system and other in by_system and (sample_id, pair) not in done:
+                    verdict = judge_pair(judge, sample_id, pair, contexts[sample_id], by_system[system],
+                                         by_system[other])  # fmt: skip
+                    done[(sample_id, pair)] = verdict
+                    out.write(json.dumps(asdict(verdict)) + "\n")
+                    out.flush()
+    return {pair: summarise([v for (_, p), v in done.items() if p == pair], judge.name)
+            for pair in PAIRS if any(p == pair for _, p in done)}  # fmt: skip
+
+
+def load_verdicts(path: Path) -> dict[tuple[str, str], PairVerdict]:
+    """Verdicts already written (a torn last line is ignored)."""
+    verdicts: dict[tuple[str, str], PairVerdict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                verdict = PairVerdict(**json.loads(line))
+            except (json.JSONDecodeError, TypeError):
+                continue
+            verdicts[(verdict.sample_id, verdict.pair)] = verdict
+    return verdicts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -239,15 +240,72 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(output_dir: Path, meta: dict[str, Any], sem: Any) -> dict[str, dict[str, Any]]:
-    """Write metrics.json, the plots and report.md from output_dir/predictions.jsonl."""
+def write_report(
+    output_dir: Path, meta: dict[str, Any], sem: Any, pairwise: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Write metrics.json, the plots, report.md and replies.md from output_dir/predictions.jsonl.
+
+    ``pairwise`` (the judge's summaries, ``judge.judge_replies``) is stored under metrics.json's "pairwise".
+    """
     records = load_records(output_dir / "predictions.jsonl")
     metrics = build_metrics(records, sem)
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (output_dir / "metrics.json").write_text(json.dumps(metrics | {"pairwise": pairwise or {}}, indent=2) + "\n")
     (output_dir / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     plot_bars(metrics, "emotion_accuracy", "Emotion accuracy on ED test", output_dir / "accuracy.png")
     for system in ("hef", "sem"):
         if system in metrics:
             plot_confusion(records, system, output_dir / f"confusion_{system}.png")
-    (output_dir / "report.md").write_text(markdown(metrics, meta))
+    (output_dir / "report.md").write_text(markdown(metrics, meta) + pairwise_markdown(pairwise or {}))
+    (output_dir / "replies.md").write_text(replies_markdown(records, meta.get("seed", 0)))
     return metrics
+
+
+def pairwise_markdown(pairwise: dict[str, Any]) -> str:
+    """The judge's win / tie / loss table (empty without a judge)."""
+    if not pairwise:
+        return ""
+    lines = ["\n## Pairwise judgement\n",
+             f"Judge: {next(iter(pairwise.values()))['judge']}, both orders per pair; a win or loss needs both "
+             "orders to agree. Intervals are 95% (Wilson for shares).\n",
+             "| pair | n | win | tie | loss | win share | loss share | net win rate | mean preference | "
+             "position bias |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, p in pairwise.items():
+        lines.append(
+            f"| {name} | {p['n']} | {p['win']} | {p['tie']} | {p['loss']} | {_interval(p['win_rate_95ci'])} | "
+            f"{_interval(p['loss_rate_95ci'])} | {p['net_win_rate']:+.3f} {_interval(p['net_win_rate_95ci'])} | "
+            f"{p['mean_preference']:.3f} | {p['position_bias']:+.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _interval(bounds: list[float]) -> str:
+    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
+
+
+def replies_markdown(records: list[dict[str, Any]], seed: int, count: int = 20) -> str:
+    """Up to ``count`` random dialogues (seeded) with every system's reply side by side, for a reader to judge."""
+    by_sample: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for record in records:
+        if record.get("reply") and record.get("context"):
+            by_sample[record["sample_id"]][record["system"]] = record
+    chosen = sorted(by_sample)
+    random.Random(seed).shuffle(chosen)
+    lines = [f"# Replies side by side\n\n{min(count, len(chosen))} dialogues drawn at random (seed {seed}) from those "
+             "every listed system replied to. `hef` and `hef_smollm2` show the emotion their graph chose and the "
+             "cause words it passed to the LLM. The dialogues and reference replies are quoted from "
+             "EmpatheticDialogues (Rashkin et al., 2019; CC BY-NC 4.0).\n"]  # fmt: skip
+    for number, sample_id in enumerate(chosen[:count], 1):
+        systems = by_sample[sample_id]
+        first = next(iter(systems.values()))
+        lines.append(f"## {number}. `{sample_id}` (gold: {first['gold']})\n")
+        lines += [
+            f"> **{'Speaker' if i % 2 == 0 else 'Listener'}:** {turn}  " for i, turn in enumerate(first["context"])
+        ]
+        lines.append("")
+        for name in sorted(systems):
+            record = systems[name]
+            guidance = (f" *({record['emotion']}; {', '.join(record.get('cause_words') or []) or 'no cause words'})*"
+                        if record.get("cause_words") is not None else "")  # fmt: skip
+            lines.append(f"- **{name}**{guidance}: {record['reply']}")
+        lines.append(f"- *reference*: {first['reference']}\n")
+    return "\n".join(lines) + "\n"

@@ -13,9 +13,8 @@ from hef_graph.context import Context
 from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
 from hef_graph.labels import EMOTIONS
-from hef_graph.llm import LLMRuntime
+from hef_graph.llm import LLMRuntime, load_llm
 from hef_graph.llm.runtime import NO_STREAM
-from hef_graph.llm.transformers_backend import TransformersRuntime
 from hef_graph.nodes.draft_response import clean_reply
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.data import DialogueSample
@@ -32,6 +31,8 @@ class System:
     overrides: dict[str, Any] = field(default_factory=dict)
     emotion_from: str | None = None
     """A system whose emotion path is identical by construction; its emotion-only records are reused."""
+    llm_spec: str | None = None
+    """An LLM of its own (a load_llm spec) instead of the evaluation's."""
 
 
 SYSTEMS: dict[str, System] = {
@@ -46,9 +47,11 @@ SYSTEMS: dict[str, System] = {
         System("hef_k1", "hef", "HEF with k=1", {"top_k": 1}),
         System("hef_k5", "hef", "HEF with k=5", {"top_k": 5}),
         System("hef_generate", "hef", "HEF judging by generate-and-parse (the paper's way)", {"judgement": "generate"}),
+        System("hef_smollm2", "hef", "HEF with the tiny SmolLM2-135M as its LLM (its tuned llm_weight, 0.1)",
+               {"llm_weight": 0.1}, llm_spec="smollm2"),
     )
 }  # fmt: skip
-REPLY_SYSTEMS = ("llm", "hef", "hef_no_causes")
+REPLY_SYSTEMS = ("llm", "hef", "hef_no_causes", "hef_smollm2")
 DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "hef_k1", "hef_k5")
 """What `hef eval` runs unless told otherwise (hef_generate is slow on CPU: run it with --systems)."""
 
@@ -74,13 +77,6 @@ class LLMCallCounter(BaseCallbackHandler):
                 self.generated_tokens += self._count_tokens(generation.text)
 
 
-def token_counter(llm: LLMRuntime) -> Callable[[str], int]:
-    """Return a token counter for the LLM (its tokenizer when local, else whitespace words)."""
-    if isinstance(llm, TransformersRuntime):
-        return llm.count_tokens
-    return lambda text: len(text.split())
-
-
 def as_messages(context: tuple[str, ...]) -> list[tuple[str, str]]:
     """ED context as chat messages: the speaker is the user."""
     return [("user" if i % 2 == 0 else "assistant", text) for i, text in enumerate(context)]
@@ -91,6 +87,7 @@ class SystemRunner:
 
     def __init__(self, system: System, llm: LLMRuntime, sem: EmotionModel) -> None:
         """Prepare the graphs (with and without reply) or the LLM-alone path."""
+        llm = load_llm(system.llm_spec) if system.llm_spec else llm
         self.system, self.llm, self.sem = system, llm, sem
         self.context = Context(**system.overrides)
         self.graphs = (
@@ -98,13 +95,13 @@ class SystemRunner:
             if system.kind == "hef"
             else {}
         )
-        self.count_tokens = token_counter(llm)
 
     def run(self, sample: DialogueSample, with_reply: bool) -> dict[str, Any]:
         """Return the record for ``sample``; the reply is produced only when ``with_reply``."""
         record = {"sample_id": sample.sample_id, "system": self.system.name, "gold": sample.emotion,
-                  "reference": sample.reference, "with_reply": with_reply}  # fmt: skip
-        counter = LLMCallCounter(self.count_tokens)
+                  "context": list(sample.context), "reference": sample.reference,
+                  "with_reply": with_reply}  # fmt: skip
+        counter = LLMCallCounter(self.llm.count_tokens)
         started = time.perf_counter()
         if self.system.kind == "sem":
             record |= self._run_sem(sample)
@@ -152,14 +149,16 @@ class SystemRunner:
                 state |= values or {}
             last = now
         judgements = state.get("judgements", [])
-        return {
-            "emotion": state["emotion"],
-            "emotion_stage": state["emotion_stage"],
-            "sem_top1": state["primary_emotions"][0],
-            "primary_emotions": state["primary_emotions"],
+        primary = state.get("primary_emotions") or []
+        return {  # a turn routed to safe_reply before the SEM ran has no emotion: it counts as wrong
+            "emotion": state.get("emotion") or "none",
+            "emotion_stage": state.get("emotion_stage"),
+            "crisis": bool(state.get("crisis")),
+            "sem_top1": primary[0] if primary else None,
+            "primary_emotions": primary,
             "judgements": judgements,
-            "sem_cause_words": [c["word"] for c in state["sem_cause_words"]],
-            "cause_words": [c["word"] for c in state["cause_words"]],
+            "sem_cause_words": [c["word"] for c in state.get("sem_cause_words") or []],
+            "cause_words": [c["word"] for c in state.get("cause_words") or []],
             "reply": state.get("reply") if with_reply else None,
             "node_seconds": node_seconds,
         }

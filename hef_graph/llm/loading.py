@@ -1,8 +1,10 @@
 """Choose and load the LLM runtime.
 
-The embedded SmolLM2, a local HF folder, an OpenAI-compatible server, a TGI URL, or any chat model.
+The default is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, installed from PyPI chunk packages) run in process by
+llama.cpp; ``smollm2`` is the tiny embedded option for tests and weak machines. A local HF folder, an
+OpenAI-compatible server, a TGI URL or any chat model can stand in.
 
-Loaded models live in a ``ModelCache`` (keyed, bounded, clearable); the embedded GGUF is converted to a
+Loaded models live in a ``ModelCache`` (keyed, bounded, clearable); the SmolLM2 GGUF is converted to a
 transformers folder on first use (about 30 s) and loads from that folder in about a second after.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from hef_graph.llm.gguf_parts import QWEN_CODER_05B, QWEN_CODER_15B, joined_gguf
+from hef_graph.llm.gguf_parts import PACKAGED, joined_gguf
 from hef_graph.llm.llama_cpp_backend import LlamaCppChat, LlamaCppRuntime
 from hef_graph.llm.openai_backend import OpenAIRuntime, is_openai_chat
 from hef_graph.llm.runtime import LLMRuntime
@@ -24,6 +26,8 @@ from hef_graph.llm.transformers_backend import TransformersRuntime, is_local_pip
 from hef_graph.model_cache import DEFAULT_MODEL_CACHE, ModelCache
 
 EMBEDDED_LLM = "smollm2"
+DEFAULT_LLM = "llama.cpp:qwen1.5b"
+"""What ``load_llm()`` loads unless ``$HEF_LLM`` names another spec (docs/results.md, issue 15, says why)."""
 OPENAI_PREFIX = "openai:"
 LLAMA_CPP_PREFIX = "llama.cpp:"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -114,7 +118,8 @@ def load_llm(
 
     ``spec`` is one of:
 
-    - None or ``"smollm2"``: the embedded SmolLM2-135M-Instruct, in-process;
+    - None: ``$HEF_LLM`` if set, else ``DEFAULT_LLM`` (Qwen2.5-Coder-1.5B-Instruct through llama.cpp);
+    - ``"smollm2"``: the embedded SmolLM2-135M-Instruct, in-process (transformers);
     - a local Hugging Face model folder, in-process;
     - ``"openai:<model>"``: an OpenAI-compatible server at ``base_url`` (else ``$OPENAI_BASE_URL``, else
       OpenAI), with ``$OPENAI_API_KEY`` (a local server needs none);
@@ -125,13 +130,18 @@ def load_llm(
     """
     if spec is not None and not isinstance(spec, str):
         return as_runtime(spec)
-    spec = spec or EMBEDDED_LLM
+    spec = spec or default_llm_spec()
     if spec.startswith(OPENAI_PREFIX):  # an HTTP client holds no weights: built anew, never cached
         return _openai_runtime(spec.removeprefix(OPENAI_PREFIX), base_url or os.environ.get("OPENAI_BASE_URL"))
     from hef_graph.sem.model import best_device
 
     device = device or best_device()
     return cache.get(("llm", spec, device), lambda: _build(spec, device))
+
+
+def default_llm_spec() -> str:
+    """The spec ``load_llm()`` uses: ``$HEF_LLM`` (e.g. ``smollm2`` on a weak machine), else ``DEFAULT_LLM``."""
+    return os.environ.get("HEF_LLM") or DEFAULT_LLM
 
 
 def as_runtime(llm: BaseChatModel | LLMRuntime) -> LLMRuntime:
@@ -167,11 +177,10 @@ def _openai_runtime(model: str, base_url: str | None) -> LLMRuntime:
 
 def gguf_file(name: str) -> Path:
     """The GGUF behind a llama.cpp spec: the embedded SmolLM2, a Qwen chunk package, or a file path."""
-    packaged = {"qwen0.5b": QWEN_CODER_05B, "qwen1.5b": QWEN_CODER_15B}
     if name == EMBEDDED_LLM:
         return embedded_gguf()
-    if name in packaged:
-        return joined_gguf(packaged[name], cache_dir())
+    if name in PACKAGED:
+        return joined_gguf(PACKAGED[name], cache_dir())
     if Path(name).is_file():
         return Path(name)
     raise ValueError(f"unknown GGUF {name!r}: use smollm2, qwen0.5b, qwen1.5b or the path of a .gguf file")

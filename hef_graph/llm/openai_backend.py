@@ -1,29 +1,24 @@
 """The OpenAI-compatible HTTP backend (vLLM, llama.cpp's server, Ollama, OpenAI) through ``ChatOpenAI``.
 
 Judgements are scored without decoding: the options are lettered (``A. sad``, ``B. lonely``, ...) and one
-token is requested with its ``top_logprobs``, so each candidate's log-probability is that of its letter.
-A letter missing from the returned top tokens gets an upper bound of its log-probability: no more than
-the least likely returned token, nor than the mass the returned tokens leave. Servers that return no
-log-probabilities are judged by generate-and-parse, and the judgement record says so.
+token is requested with its ``top_logprobs``, so each candidate's log-probability is that of its letter
+(``hef_graph.llm.letters``). Servers that return no log-probabilities are judged by generate-and-parse, and
+the judgement record says so.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from hef_graph.judging import JudgementRequest
-from hef_graph.llm.runtime import NO_STREAM, Capabilities, Generation, LLMRuntime, NoLogProbabilities
-from hef_graph.prompting import lettered_judgement_messages
+from hef_graph.llm.letters import LetterScoringRuntime, letters_from_top_logprobs
+from hef_graph.llm.runtime import NO_STREAM, Capabilities, Generation, NoLogProbabilities
 
 OPENAI_URL = "https://api.openai.com"
-LETTERS = string.ascii_uppercase
 log = logging.getLogger(__name__)
 TOP_LOGPROBS = 20
 """OpenAI's own limit for ``top_logprobs``."""
@@ -38,7 +33,7 @@ def is_openai_chat(chat_model: BaseChatModel) -> bool:
     return isinstance(chat_model, ChatOpenAI)
 
 
-class OpenAIRuntime(LLMRuntime):
+class OpenAIRuntime(LetterScoringRuntime):
     """An OpenAI-compatible chat server: scored judgements by ``logprobs``, streamed replies."""
 
     capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=False)
@@ -52,15 +47,17 @@ class OpenAIRuntime(LLMRuntime):
         super().__init__(without_client_retries(chat_model), name)
         self.gives_logprobs = True
 
-    def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
-        """Score the lettered options by the log-probability of the answer's first token."""
+    def letter_log_probs(self, messages: Sequence[BaseMessage], letters: Sequence[str]) -> dict[str, float]:
+        """Ask for one token with its ``top_logprobs`` and read the letters from them."""
         if not self.gives_logprobs:
             raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities before")
-        scores = score_by_letters(self.chat_model, request, **self.length_cap(1))
-        if scores is None:
+        message = self.chat_model.invoke(list(messages), {"tags": [NO_STREAM]}, logprobs=True,
+                                         top_logprobs=TOP_LOGPROBS, temperature=0, **self.length_cap(1))  # fmt: skip
+        first = (message.response_metadata.get("logprobs") or {}).get("content") or []
+        if not first or not first[0].get("top_logprobs"):
             self.gives_logprobs = False
             raise NoLogProbabilities(f"{self.base_url} returned no log-probabilities")
-        return scores
+        return letters_from_top_logprobs(first[0]["top_logprobs"], letters)
 
     def is_transient(self, error: BaseException) -> bool:
         """Lost connections and timeouts of the HTTP client can pass too."""
@@ -95,43 +92,3 @@ def without_client_retries(chat_model: BaseChatModel) -> BaseChatModel:
         log.warning("a ChatOpenAI with its own http_client keeps its client's retries; pass max_retries=0 to it")
         return chat_model
     return type(chat_model).model_validate({**chat_model.model_dump(exclude_unset=True), "max_retries": 0})
-
-
-def score_by_letters(chat_model: BaseChatModel, request: JudgementRequest, **kwargs: Any) -> dict[str, float] | None:
-    """Each candidate's log-probability as the letter that answers a lettered judgement; None without logprobs.
-
-    One token is asked for, with its ``top_logprobs`` (``kwargs`` carry the backend's length cap).
-    """
-    options = lettered_options(request.candidates, request.prior)
-    messages = lettered_judgement_messages(request.dialogue, options)
-    message = chat_model.invoke(messages, {"tags": [NO_STREAM]}, logprobs=True, top_logprobs=TOP_LOGPROBS,
-                                temperature=0, **kwargs)  # fmt: skip
-    first = (message.response_metadata.get("logprobs") or {}).get("content") or []
-    if not first or not first[0].get("top_logprobs"):
-        return None
-    letters = letter_log_probs(first[0]["top_logprobs"], list(options))
-    return {label: letters[letter] for letter, label in options.items()}
-
-
-def lettered_options(candidates: Sequence[str], prior: Mapping[str, float]) -> dict[str, str]:
-    """Letter the candidates in their order; past 26, only the 26 the SEM finds most likely are offered.
-
-    A candidate left out could only win against a prior many times larger than its own.
-    """
-    kept = set(sorted(candidates, key=lambda c: -prior[c])[: len(LETTERS)])
-    return dict(zip(LETTERS, [c for c in candidates if c in kept], strict=False))
-
-
-def letter_log_probs(top_logprobs: Sequence[Mapping[str, Any]], letters: Sequence[str]) -> dict[str, float]:
-    """Each letter's log-probability as the first answer token (variants such as ' A' or 'A.' summed)."""
-    mass: dict[str, float] = {}
-    returned = 0.0
-    for entry in top_logprobs:
-        probability = math.exp(float(entry["logprob"]))
-        returned += probability
-        letter = str(entry["token"]).strip().rstrip(".):").upper()
-        if letter in letters:
-            mass[letter] = mass.get(letter, 0.0) + probability
-    lowest = min(math.exp(float(entry["logprob"])) for entry in top_logprobs)
-    bound = max(min(lowest, 1.0 - returned), 1e-12)  # an unreturned token is no likelier than either
-    return {letter: math.log(mass.get(letter, bound)) for letter in letters}

@@ -124,6 +124,13 @@ class LLMRuntime:
         """
         return self.call(lambda: self.generate(messages, caps, config=config), policy, "drafting the reply")
 
+    def clear_prefixes(self) -> None:
+        """Forget any prompt prefix kept for reuse (benchmarks compare pipelines from a cold prefix)."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer where the runtime has it, else whitespace words."""
+        return len(text.split())
+
     def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
         """Return log P(answer = candidate) for each candidate (backends with ``score_labels``)."""
         raise NoLogProbabilities(f"{self.name} gives no log-probabilities")

@@ -1,0 +1,51 @@
+"""The default LLM end to end: Qwen2.5-Coder-1.5B-Instruct through llama.cpp with the shipped SEM.
+
+These tests load the real default (1.1 GB GGUF, installed by `make test`'s set-up) and check what issue 15
+asks of a reply: whole sentences about the person's situation, spoken to them, never a turn for the other
+speaker and never a description of the conversation.
+"""
+
+import math
+import re
+
+import pytest
+
+from hef_graph import build_graph, load_llm
+from hef_graph.evaluation.reply_metrics import cause_coverage
+from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
+from hef_graph.llm.loading import DEFAULT_LLM, default_llm_spec
+
+MESSAGE = "My dog died this morning. I keep expecting him at the door."
+
+
+@pytest.fixture(scope="module")
+def default_llm():
+    return load_llm(DEFAULT_LLM)
+
+
+def test_without_hef_llm_the_default_is_qwen_through_llama_cpp(monkeypatch):
+    monkeypatch.delenv("HEF_LLM", raising=False)
+    assert default_llm_spec() == DEFAULT_LLM == "llama.cpp:qwen1.5b"
+    monkeypatch.setenv("HEF_LLM", "smollm2")
+    assert default_llm_spec() == "smollm2"
+
+
+def test_the_default_graph_writes_a_specific_reply_to_the_person(default_llm, real_sem):
+    assert isinstance(default_llm, LlamaCppRuntime)
+    out = build_graph(llm=default_llm, sem=real_sem).invoke({"messages": [("user", MESSAGE)]})
+    reply = out["reply"]
+    assert out["judgements"][0]["method"] == "scored" and out["emotion"] in ("sad", "devastated", "lonely")
+    assert re.search(r"[.!?]['\")]*$", reply), f"not a whole sentence: {reply!r}"
+    assert re.search(r"\byou(r|'re)?\b", reply, re.IGNORECASE), f"not spoken to the person: {reply!r}"
+    assert not re.search(r"\b(speaker|listener)\b|instructions|as data", reply, re.IGNORECASE), reply
+    causes = [c["word"] for c in out["cause_words"]]
+    assert "dog" in causes and cause_coverage(reply, causes), f"nothing of {causes} in {reply!r}"
+
+
+def test_scored_letters_are_exact_log_probabilities(default_llm):
+    from hef_graph.prompting import lettered_judgement_messages
+
+    messages = lettered_judgement_messages(f"Speaker: {MESSAGE}", {"A": "sad", "B": "joyful", "C": "none"})
+    letters = default_llm.letter_log_probs(messages, ["A", "B", "C"])
+    mass = sum(math.exp(value) for value in letters.values())
+    assert letters["A"] > letters["B"] and 0.5 < mass <= 1.0 + 1e-6  # a share of one next-token distribution
