@@ -22,11 +22,11 @@ class Context:
     llm: LLMRuntime | None = field(
         default=None,
         metadata={"description": "The LLM runtime (hef_graph.load_llm or as_runtime). None: llm_spec's, else "
-                                 "the graph's LLM (the embedded SmolLM2 by default)."},
+                                 "the graph's LLM (load_llm()'s default: Qwen2.5-Coder-1.5B via llama.cpp)."},
     )  # fmt: skip
     llm_spec: str | None = field(
         default=None,
-        metadata={"description": "A load_llm spec ('smollm2', 'openai:<model>', a local HF folder, an http(s) "
+        metadata={"description": "A load_llm spec ('llama.cpp:qwen1.5b', 'smollm2', 'openai:<model>', a folder, a "
                                  "TGI URL), loaded once into the model cache; used when llm is None."},
     )  # fmt: skip
     sem: EmotionModel | None = field(
