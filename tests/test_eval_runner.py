@@ -58,3 +58,11 @@ def test_a_turn_routed_to_the_safe_reply_is_recorded_without_an_emotion(scripted
     record = SystemRunner(SYSTEMS["hef"], as_runtime(fake_llm("unused")), scripted_sem).run(sample, with_reply=True)
     assert record["crisis"] and record["emotion"] == "none" and record["sem_top1"] is None
     assert record["reply"] and record["context"] == ["I want to kill myself."]
+
+
+def test_the_confusion_plot_leaves_out_turns_without_an_emotion(tmp_path):
+    from hef_graph.evaluation.report import plot_confusion
+
+    records = [{"system": "hef", "gold": "sad", "emotion": "none"}, {"system": "hef", "gold": "sad", "emotion": "sad"}]
+    plot_confusion(records, "hef", tmp_path / "confusion.png")
+    assert (tmp_path / "confusion.png").stat().st_size > 0

@@ -133,7 +133,10 @@ def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str
 
 
 def plot_confusion(records: list[dict[str, Any]], system: str, path: Path) -> None:
-    """Save a row-normalised 32x32 confusion matrix of one system."""
+    """Save a row-normalised 32x32 confusion matrix of one system.
+
+    Turns without an emotion (routed to the safe reply before the SEM ran) have no column: their row is short.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,7 +144,7 @@ def plot_confusion(records: list[dict[str, Any]], system: str, path: Path) -> No
 
     matrix = np.zeros((len(EMOTIONS), len(EMOTIONS)))
     for r in records:
-        if r["system"] == system:
+        if r["system"] == system and r["emotion"] in EMOTIONS:
             matrix[EMOTIONS.index(r["gold"]), EMOTIONS.index(r["emotion"])] += 1
     matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     figure, axis = plt.subplots(figsize=(9, 8))
