@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` (set up the runtime, then answer with the embedded default)
+# The two commands of the README: `make demo` (set up the runtime, then answer with the default models)
 # and `make test` (set up with the dev extras, then run every test). Both create .venv on first use.
 VENV ?= .venv
 HEF_DATA_DIR ?= $(abspath ../shared/data)
