@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,7 +18,7 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print a one-line error and exit with status 2 (no traceback)."""
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(2)
@@ -192,7 +192,7 @@ def eval_command(
             fail(f"--judge {judge}: the judge must give log-probabilities (llama.cpp:<gguf> or openai:<model>)")
         meta["judge"] = judge
         records = load_records(output_dir / "predictions.jsonl")
-        pairwise = judge_replies(runtime, records, output_dir / "pairwise.jsonl")  # type: ignore[arg-type]
+        pairwise = judge_replies(runtime, records, output_dir / "pairwise.jsonl")
     write_report(output_dir, meta, load_sem(), pairwise)
     console.print(f"report written to {output_dir / 'report.md'}")
 

@@ -85,13 +85,13 @@ def wilson(count: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def reply_table(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Replies by sample and system, from prediction records."""
-    replies: dict[str, dict[str, str]] = {}
+def replied_records(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The records that hold a reply and its dialogue, by sample and then by system."""
+    by_sample: dict[str, dict[str, dict[str, Any]]] = {}
     for record in records:
-        if record.get("reply"):
-            replies.setdefault(record["sample_id"], {})[record["system"]] = record["reply"]
-    return replies
+        if record.get("reply") and record.get("context"):
+            by_sample.setdefault(record["sample_id"], {})[record["system"]] = record
+    return by_sample
 
 
 def judge_replies(
@@ -102,14 +102,12 @@ def judge_replies(
     Returns the summary of each pair that has verdicts.
     """
     done = load_verdicts(verdicts_path)
-    replies = reply_table(records)
-    contexts = {r["sample_id"]: r["context"] for r in records if r.get("context")}
     with verdicts_path.open("a", encoding="utf-8") as out:
-        for sample_id, by_system in replies.items():  # sample by sample: the four prompts share the dialogue's prefill
+        for sample_id, by_system in replied_records(records).items():  # the four prompts share the dialogue's prefill
             for pair, (system, other) in PAIRS.items():
                 if system in by_system and other in by_system and (sample_id, pair) not in done:
-                    verdict = judge_pair(judge, sample_id, pair, contexts[sample_id], by_system[system],
-                                         by_system[other])  # fmt: skip
+                    reply, rival = by_system[system], by_system[other]
+                    verdict = judge_pair(judge, sample_id, pair, reply["context"], reply["reply"], rival["reply"])
                     done[(sample_id, pair)] = verdict
                     out.write(json.dumps(asdict(verdict)) + "\n")
                     out.flush()

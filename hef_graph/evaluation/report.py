@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from hef_graph.evaluation import reply_metrics as rm
+from hef_graph.evaluation.judge import replied_records
 from hef_graph.evaluation.systems import SYSTEMS
 from hef_graph.labels import EMOTIONS
 from hef_graph.metrics import macro_f1
@@ -287,10 +288,7 @@ def _interval(bounds: list[float]) -> str:
 
 def replies_markdown(records: list[dict[str, Any]], seed: int, count: int = 20) -> str:
     """Up to ``count`` random dialogues (seeded) with every system's reply side by side, for a reader to judge."""
-    by_sample: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for record in records:
-        if record.get("reply") and record.get("context"):
-            by_sample[record["sample_id"]][record["system"]] = record
+    by_sample = replied_records(records)
     chosen = sorted(by_sample)
     random.Random(seed).shuffle(chosen)
     lines = [f"# Replies side by side\n\n{min(count, len(chosen))} dialogues drawn at random (seed {seed}) from those "
