@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -59,7 +60,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
-    """Time HEF, LLM-alone and the naive pipeline turn by turn, rotating their order."""
+    """Time HEF, HEF with attribution cause words, LLM-alone and the naive pipeline turn by turn, rotating."""
     llm = load_llm()  # the default LLM, or $HEF_LLM's
     graph = build_graph()
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
@@ -79,9 +80,11 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
                 node_times[node].append(now - started)
             started = now
 
+    attribution = replace(context, cause_source="attribution")  # the cause words before the tagger (issue 17)
     runs = {
         "llm_alone": llm_alone,
         "hef": hef,
+        "hef_attribution": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=attribution),
         "naive_generate": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=naive),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -89,7 +92,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     node_times.clear()  # the warm-up loaded the models inside its nodes
     for index, turns in enumerate(dialogues):
         names = list(runs)
-        for name in names[index % 3 :] + names[: index % 3]:
+        for name in names[index % len(names) :] + names[: index % len(names)]:
             llm.clear_prefixes()  # no pipeline may start from the prefill of another's run on this dialogue
             started = time.perf_counter()
             runs[name](turns)
@@ -100,6 +103,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     base = statistics.median(times["llm_alone"])
     result["ratio_hef_to_llm_alone_p50"] = round(statistics.median(times["hef"]) / base, 3)
     result["ratio_naive_to_llm_alone_p50"] = round(statistics.median(times["naive_generate"]) / base, 3)
+    result["ratio_hef_attribution_to_llm_alone_p50"] = round(statistics.median(times["hef_attribution"]) / base, 3)
     return result
 
 

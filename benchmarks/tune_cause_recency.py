@@ -14,11 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
+from hef_graph.evaluation.causes import pick_recency_random
 from hef_graph.sem import model as sem_model
 from hef_graph.sem.data import default_data_dir
-from hef_graph.sem.evaluate import CauseCase, content_words, reccon_cases, span_agreement
+from hef_graph.sem.evaluate import CauseCase, reccon_cases, run_picker, span_agreement
 from hef_graph.sem.resident import load_sem
 from hef_graph.sem.words import WordSpan
 
@@ -50,18 +49,6 @@ def rerank(case: CauseCase, scored: list[tuple[float, WordSpan]], recency: float
     return [span for _, span in sorted(best.values(), key=lambda item: -item[0])[:WORDS]]
 
 
-def random_with_recency(cases: list[CauseCase], recency: float, seed: int) -> list[list[WordSpan]]:
-    """Random distinct content words, each drawn with probability proportional to recency ** turns_back."""
-    rng = np.random.default_rng(seed)
-    picked = []
-    for case in cases:
-        words = content_words(case.turns)
-        weights = np.array([recency ** (len(case.turns) - 1 - w.turn) for w in words])
-        chosen = rng.choice(len(words), size=min(WORDS, len(words)), replace=False, p=weights / weights.sum())
-        picked.append([words[i] for i in chosen])
-    return picked
-
-
 def main() -> None:
     """Score once, re-rank for every recency weight, compare with recency-weighted random words."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,7 +62,8 @@ def main() -> None:
     for recency in RECENCY:
         ours = [rerank(case, words, recency) for case, words in zip(cases, scored, strict=True)]
         report[f"integrated_gradients@{recency}"] = span_agreement(cases, ours, ks=(1, 3, 5))
-        report[f"random@{recency}"] = span_agreement(cases, random_with_recency(cases, recency, args.seed), (1, 3, 5))
+        randoms = run_picker(pick_recency_random(args.seed, recency), None, cases, WORDS)  # type: ignore[arg-type]
+        report[f"random@{recency}"] = span_agreement(cases, randoms, (1, 3, 5))
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -50,7 +50,7 @@ def main() -> None:
     graph = build_graph(llm=llm, sem=load_sem(), reply=False)
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
     verdicts: dict[str, list] = {name: [] for name in variants}
-    checks = {name: {"second_person": 0, "third_party": 0, "cause_mentioned": 0} for name in variants}
+    checks = {name: {"second_person": 0, "third_party": 0, "cause_mentioned": 0, "task_tokens": 0} for name in variants}
     for sample in samples:
         state = graph.invoke({"messages": as_messages(sample.context)}, context=context)
         causes = [c["word"] for c in state["cause_words"]]
@@ -68,6 +68,7 @@ def main() -> None:
             checks[name]["second_person"] += bool(_SECOND_PERSON.search(reply))
             checks[name]["third_party"] += bool(_THIRD_PARTY.search(reply))
             checks[name]["cause_mentioned"] += bool(cause_coverage(reply, causes))
+            checks[name]["task_tokens"] += llm.count_tokens(task) / len(samples)  # the prompt part a reply prefills
     report = {"split": "valid", "samples": len(samples), "seed": args.seed, "llm": llm.name, "judge": judge.name,
               "variants": {name: {"vs_llm_alone": summarise(verdicts[name], judge.name), **checks[name]}
                            for name in variants}}  # fmt: skip

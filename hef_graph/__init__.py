@@ -6,13 +6,15 @@ from hef_graph.graph import build_graph
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, as_runtime, load_llm
 from hef_graph.persistence import sqlite_checkpointer
+from hef_graph.sem.cause_tagger import CauseTagger
 from hef_graph.sem.model import EmotionClassifier
-from hef_graph.sem.protocol import EmotionModel
-from hef_graph.sem.resident import load_sem
+from hef_graph.sem.protocol import CauseFinder, EmotionModel
+from hef_graph.sem.resident import load_cause_tagger, load_sem
 from hef_graph.sem.tool import SEMTool
 from hef_graph.state import HEFState, InputState
 
 __all__ = [
-    "EMOTIONS", "Context", "EmotionClassifier", "EmotionModel", "HEFState", "InputState", "InvalidInput",
-    "LLMRuntime", "SEMTool", "as_runtime", "build_graph", "load_llm", "load_sem", "sqlite_checkpointer",
+    "EMOTIONS", "CauseFinder", "CauseTagger", "Context", "EmotionClassifier", "EmotionModel", "HEFState",
+    "InputState", "InvalidInput", "LLMRuntime", "SEMTool", "as_runtime", "build_graph", "load_cause_tagger",
+    "load_llm", "load_sem", "sqlite_checkpointer",
 ]  # fmt: skip

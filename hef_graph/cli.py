@@ -104,6 +104,40 @@ def fit_sem_mixture_command(
     console.print_json(data=report)
 
 
+@app.command("train-cause-tagger")
+def train_cause_tagger_command(
+    output_dir: Annotated[Path, typer.Option(help="Where the checkpoint and the best tagger go.")] = Path(
+        "runs/cause_tagger"
+    ),
+    data_dir: DataDir = None,
+    epochs: Annotated[int, typer.Option(help="Passes over RECCON-DD train.")] = 3,
+    tuned_layers: Annotated[int, typer.Option(help="Top encoder layers fine-tuned (the rest stay the base's).")] = 2,
+    adapter_rank: Annotated[int, typer.Option(help="Rank of low-rank updates of the lower layers (0: frozen).")] = 16,
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate (linear decay).")] = 1e-4,
+    seed: Annotated[int, typer.Option(help="Seed of the initialisation and batch order.")] = 0,
+) -> None:
+    """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.model import default_base_model
+    from hef_graph.sem.train_cause_tagger import TaggerTraining, train_cause_tagger
+
+    settings = TaggerTraining(epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank,
+                              learning_rate=learning_rate, seed=seed)  # fmt: skip
+    try:
+        record = train_cause_tagger(data_dir or default_data_dir(), output_dir, default_base_model(), settings)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print_json(data=record)
+
+
+def write_report(stem: Path, report: dict, markdown: str) -> None:
+    """Write ``<stem>.json`` and ``<stem>.md`` and print the markdown."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown)
+    console.print(markdown, markup=False, highlight=False)
+
+
 @app.command("eval-sem")
 def eval_sem_command(
     output_dir: Annotated[Path, typer.Option(help="Where sem_eval.json and sem_eval.md go.")] = Path("docs/sem"),
@@ -126,10 +160,32 @@ def eval_sem_command(
         report = evaluate_sem(model, data_dir or default_data_dir(), words, cause_sample, seed, split, limit)
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "sem_eval.json").write_text(json.dumps(report, indent=2) + "\n")
-    (output_dir / "sem_eval.md").write_text(markdown_report(report))
-    console.print(markdown_report(report), markup=False, highlight=False)
+    write_report(output_dir / "sem_eval", report, markdown_report(report))
+
+
+@app.command("eval-causes")
+def eval_causes_command(
+    output_dir: Annotated[Path, typer.Option(help="Where causes_eval.json and causes_eval.md go.")] = Path(
+        "docs/causes"
+    ),
+    tagger: Annotated[Path | None, typer.Option(help="Cause tagger folder (default: the shipped one).")] = None,
+    data_dir: DataDir = None,
+    split: Annotated[str, typer.Option(help="valid (for tuning) or test (for reporting).")] = "test",
+    words: Annotated[int, typer.Option(help="Cause words per target (top-n).")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the random baselines and of the timing sample.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N targets (smoke runs).")] = None,
+) -> None:
+    """Score the cause tagger and the baselines against RECCON-DD's human cause spans; time the tagger."""
+    from hef_graph.evaluation.causes import evaluate_causes, markdown_report
+    from hef_graph.sem.data import default_data_dir
+    from hef_graph.sem.resident import load_cause_tagger, load_sem
+
+    try:
+        report = evaluate_causes(load_sem(device="cpu"), load_cause_tagger(tagger, "cpu"),
+                                 data_dir or default_data_dir(), split, words, seed, limit=limit)  # fmt: skip
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    write_report(output_dir / "causes_eval", report, markdown_report(report))
 
 
 @app.command("eval")

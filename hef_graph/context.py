@@ -10,7 +10,7 @@ from hef_graph.dialogue import format_dialogue
 from hef_graph.judging import JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
-from hef_graph.sem.protocol import EmotionModel
+from hef_graph.sem.protocol import CauseFinder, EmotionModel
 
 
 @dataclass(kw_only=True)
@@ -38,6 +38,17 @@ class Context:
         metadata={"description": "A folder saved by `hef train-sem`, loaded once into the model cache; used "
                                  "when sem is None."},
     )  # fmt: skip
+    cause_source: Literal["tagger", "attribution", "both"] = field(
+        default="tagger",
+        metadata={
+            "description": "Where the reply's cause words come from: 'tagger' (trained on human cause spans, "
+            "RECCON-DD; the default), 'attribution' (the SEM's integrated gradients), or 'both' (the tagger's "
+            "words, each marked where the attribution agrees; it costs the attribution pass)."
+        },
+    )
+    cause_tagger: CauseFinder | None = field(
+        default=None, metadata={"description": "A cause tagger object. None: the shipped one (model cache)."}
+    )
     device: str | None = field(
         default=None, metadata={"description": "cuda or cpu for local models; None picks the best."}
     )
@@ -93,6 +104,12 @@ class Context:
             raise ValueError("llm_attempts must be >= 1 and llm_timeout_s > 0")
         if self.sem_batching not in ("auto", "on", "off"):
             raise ValueError(f"sem_batching must be 'auto', 'on' or 'off', got {self.sem_batching!r}")
+        if self.cause_source not in ("tagger", "attribution", "both"):
+            raise ValueError(f"cause_source must be 'tagger', 'attribution' or 'both', got {self.cause_source!r}")
+        if self.cause_tagger is not None and not isinstance(self.cause_tagger, CauseFinder):
+            raise TypeError(
+                f"Context.cause_tagger must have tag(dialogue, emotion, n), got {type(self.cause_tagger).__name__}"
+            )
         if self.llm_weight < 0:
             raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:
@@ -113,6 +130,10 @@ class Context:
         if self.sem is None and self.sem_path is None:
             changes["sem_path" if sem is None or isinstance(sem, str) else "sem"] = sem
         return replace(self, **changes) if changes else self
+
+    def attributes_causes(self) -> bool:
+        """Whether the SEM's pass also attributes (integrated gradients cost about 0.25 s a turn on 2 cores)."""
+        return self.cause_source != "tagger"
 
     def call_policy(self) -> CallPolicy:
         """Timeout and attempts of every LLM call."""

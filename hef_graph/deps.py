@@ -7,8 +7,8 @@ from langgraph.runtime import Runtime
 from hef_graph.context import Context
 from hef_graph.llm import LLMRuntime, load_llm
 from hef_graph.sem.model import EmotionClassifier
-from hef_graph.sem.protocol import EmotionModel
-from hef_graph.sem.resident import load_sem
+from hef_graph.sem.protocol import CauseFinder, EmotionModel
+from hef_graph.sem.resident import load_cause_tagger, load_sem
 
 
 def settings(runtime: Runtime[Context]) -> Context:
@@ -31,6 +31,11 @@ def sem_of(context: Context) -> EmotionModel:
     if isinstance(sem, EmotionClassifier) and _batching_wanted(context, sem):
         return sem.batched()
     return sem
+
+
+def cause_tagger_of(context: Context) -> CauseFinder:
+    """Return the context's cause tagger: its object, else the shipped one from the model cache."""
+    return context.cause_tagger if context.cause_tagger is not None else load_cause_tagger(device=context.device)
 
 
 def _batching_wanted(context: Context, sem: EmotionClassifier) -> bool:

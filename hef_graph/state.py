@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -36,13 +36,15 @@ class InputState(TypedDict):
 
 
 class CauseWordEntry(TypedDict):
-    """One emotion-cause word: its text, its attribution share, and where it sits in the dialogue."""
+    """One emotion-cause word: its text, its score (tagger probability or attribution share), its place."""
 
     word: str
     score: float
     turn: int
     start: int
     end: int
+    agrees: NotRequired[bool]
+    """With ``cause_source='both'``: the SEM's attribution chose this word too."""
 
 
 class HEFState(InputState, total=False):
@@ -55,7 +57,8 @@ class HEFState(InputState, total=False):
     primary_emotions: list[str]
     """The SEM's top-k labels, best first: stage one's only candidates (detect_emotion)."""
     sem_cause_words: list[CauseWordEntry]
-    """Cause words for the SEM's top-1 label, from the same SEM pass (detect_emotion)."""
+    """Cause words for the SEM's top-1 label by attribution, from the same SEM pass (detect_emotion); empty
+    unless ``cause_source`` asks for attribution."""
     judgements: list[Judgement]
     """The LLM's emotion judgements of this turn, stage one first (judge_primary, judge_fallback): each with
     its candidates, scores, choice, method ('scored', 'generated' or 'failed') and error."""
@@ -66,7 +69,8 @@ class HEFState(InputState, total=False):
     """Who decided it: 'primary' (stage one), 'fallback' (stage two), or 'sem' (stage two's answer
     was unusable, so the SEM's top-1 stands); None when no model ran."""
     cause_words: list[CauseWordEntry]
-    """Cause words for the final emotion, each a word of the dialogue (perceive_causes)."""
+    """Cause words for the final emotion, each a word of the dialogue (perceive_causes): the cause tagger's
+    by default, else the SEM attribution's."""
     reply: str
     """The empathetic reply, also appended to messages (draft_response or safe_reply)."""
     crisis: bool

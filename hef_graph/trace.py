@@ -86,6 +86,7 @@ _CSS = "".join(
         ".bar{display:inline-block;height:10px;background:#6b8fd6;border-radius:2px}",
         ".bar.top{background:#e0693a}",
         ".cause{border-radius:3px;padding:0 1px}",
+        ".cause.agrees{outline:2px solid #7a3b1d}",
         ".speaker{font-weight:600;margin-right:6px}",
         ".reply{font-size:15px;background:#eef7ee;padding:10px;border-radius:8px}",
         ".decision{font-family:monospace;font-size:12px;background:#f3f4f8;padding:2px 6px;border-radius:4px}",
@@ -147,15 +148,25 @@ def dialogue_html(dialogue: list[str], causes: list[dict[str, Any]]) -> str:
             alpha = 0.25 + 0.75 * cause["score"] / top
             pieces.append(html.escape(turn[cursor : cause["start"]]))
             word = html.escape(turn[cause["start"] : cause["end"]])
+            agrees = " agrees" if cause.get("agrees") else ""
+            note = ", the SEM's attribution agrees" if agrees else ""
             pieces.append(
-                f'<mark class="cause" title="score {cause["score"]:.3f}" data-score="{cause["score"]:.4f}" '
-                f'style="background:rgba(224,105,58,{alpha:.2f})">{word}</mark>'
+                f'<mark class="cause{agrees}" title="score {cause["score"]:.3f}{note}" '
+                f'data-score="{cause["score"]:.4f}" style="background:rgba(224,105,58,{alpha:.2f})">{word}</mark>'
             )
             cursor = cause["end"]
         pieces.append(html.escape(turn[cursor:]))
         role = "Speaker (user)" if index % 2 == 0 else "Listener (assistant)"
         lines.append(f'<p class="turn-text"><span class="speaker">{role}:</span>{"".join(pieces)}</p>')
-    return "".join(lines)
+    return "".join(lines) + agreement_html(causes)
+
+
+def agreement_html(causes: list[dict[str, Any]]) -> str:
+    """Say which tagged cause words the SEM's attribution also chose (only when both were computed)."""
+    if not any("agrees" in cause for cause in causes):
+        return ""
+    shared = [html.escape(cause["word"]) for cause in causes if cause["agrees"]]
+    return f'<p class="agreement">Tagger and SEM attribution agree on: {", ".join(shared) or "no word"}</p>'
 
 
 def turn_html(number: int, turn: TurnTrace) -> str:

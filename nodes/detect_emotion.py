@@ -16,14 +16,15 @@ from hef_graph.state import HEFState
 def detect_emotion(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the SEM once; its top-1 is the provisional emotion (stage 'sem') unless a judgement replaces it.
 
+    The SEM attributes cause words only when the context asks for attribution (the tagger needs none).
+
     Softer crisis phrasings ("I can't go on") count only when the SEM reads strong despair, so they are
     checked here rather than at the input check.
     """
     context = settings(runtime)
     tool = SEMTool(sem=sem_of(context))
-    result = tool.invoke(
-        {"dialogue": state["dialogue"], "top_k": context.top_k, "num_cause_words": context.num_cause_words}
-    )
+    cause_words = context.num_cause_words if context.attributes_causes() else 0
+    result = tool.invoke({"dialogue": state["dialogue"], "top_k": context.top_k, "num_cause_words": cause_words})
     runtime.stream_writer({"sem_distribution": result["distribution"], "primary_emotions": result["primary_emotions"]})
     return {
         "sem_distribution": result["distribution"],

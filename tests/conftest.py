@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from hef_graph.labels import EMOTIONS
+from hef_graph.sem.words import join_dialogue
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -45,6 +47,30 @@ class ScriptedSEM:
         words = sorted({w.strip(".,!?") for turn in dialogue for w in turn.split()}, key=len, reverse=True)
         offset = 1 if emotion not in (None, self.ranking[0]) else 0  # a different label gives other words
         return [(w, 1.0 / (i + 1)) for i, w in enumerate(words[offset : offset + n])]
+
+
+@dataclass(frozen=True)
+class ScriptedWord:
+    text: str
+    turn: int
+    start: int
+    end: int
+    score: float
+
+
+class ScriptedTagger:
+    """A fake cause tagger: the dialogue's words, longest first, shifted by one for any emotion but 'sad'."""
+
+    def __init__(self, extra: str | None = None) -> None:
+        self.calls: list[str] = []
+        self.extra = extra  # a word that is not in the dialogue, which the graph must drop
+
+    def tag(self, dialogue: Sequence[str], emotion: str, n: int = 5) -> list[ScriptedWord]:
+        self.calls.append(emotion)
+        words = sorted(join_dialogue(list(dialogue)).words, key=lambda w: -len(w.text))
+        words = words[(emotion != "sad") :]
+        found = [ScriptedWord(w.text, w.turn, w.start, w.end, 1.0 / (i + 1)) for i, w in enumerate(words[:n])]
+        return ([ScriptedWord(self.extra, 0, 0, len(self.extra), 2.0)] if self.extra else []) + found
 
 
 def fake_llm(*answers: str) -> FakeListChatModel:

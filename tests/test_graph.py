@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hef_graph import InvalidInput, build_graph
-from tests.conftest import ScriptedSEM, fake_llm
+from hef_graph import Context, InvalidInput, build_graph
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 NODES = {"check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response"}
 
@@ -30,13 +30,16 @@ def test_stage_one_path_skips_stage_two():
 def test_forced_stage_two_is_visible_in_state():
     sem = ScriptedSEM()
     graph = build_graph(llm=fake_llm("none", "Emotion: nostalgic", "That sounds bittersweet."), sem=sem)
-    out = graph.invoke({"messages": [("user", "I found my old school photos today")]})
+    tagger = ScriptedTagger()
+    out = graph.invoke(
+        {"messages": [("user", "I found my old school photos today")]}, context=Context(cause_tagger=tagger)
+    )
     assert out["emotion"] == "nostalgic" and out["emotion_stage"] == "fallback"
     first, second = out["judgements"]
     assert (first["stage"], first["answer"], first["choice"]) == ("primary", "none", "none")
     assert (second["stage"], second["answer"], second["choice"]) == ("fallback", "Emotion: nostalgic", "nostalgic")
     assert first["method"] == second["method"] == "generated"
-    assert sem.cause_calls[-1] == "nostalgic"
+    assert tagger.calls == ["nostalgic"] and sem.cause_calls == []
     assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == out["reply"]
 
 

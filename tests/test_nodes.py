@@ -11,7 +11,7 @@ from hef_graph.nodes.draft_response import clean_reply, draft_response
 from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
-from tests.conftest import ScriptedSEM, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 DIALOGUE = ["My dog died this morning.", "Oh no, I am so sorry.", "I keep expecting him at the door."]
 
@@ -31,7 +31,7 @@ def answers(update: dict) -> list[tuple]:
 
 
 def test_detect_emotion_writes_distribution_topk_and_resets_the_turn(scripted_sem):
-    state = state_after_detection(scripted_sem)
+    state = state_after_detection(scripted_sem, cause_source="attribution")
     assert set(state["sem_distribution"]) == set(EMOTIONS)
     assert abs(sum(state["sem_distribution"].values()) - 1) < 1e-6
     assert state["primary_emotions"] == ["sad", "lonely", "devastated"]
@@ -40,6 +40,12 @@ def test_detect_emotion_writes_distribution_topk_and_resets_the_turn(scripted_se
     assert state["judgements"] == [] and state["crisis"] is False
     joined = " ".join(DIALOGUE)
     assert state["sem_cause_words"] and all(c["word"] in joined for c in state["sem_cause_words"])
+
+
+def test_detect_emotion_attributes_only_when_asked(scripted_sem):
+    state = state_after_detection(scripted_sem)  # default: the cause tagger, after the judgement
+    assert state["sem_cause_words"] == [] and scripted_sem.cause_calls == []
+    assert state["primary_emotions"] == ["sad", "lonely", "devastated"]
 
 
 def test_detect_emotion_respects_top_k(scripted_sem):
@@ -85,19 +91,41 @@ def test_unparseable_stage_two_records_the_sem_fallback(scripted_sem):
 
 
 def test_perceive_causes_reuses_top1_words(scripted_sem):
-    state = state_after_detection(scripted_sem)
+    state = state_after_detection(scripted_sem, cause_source="attribution")
     calls_before = len(scripted_sem.cause_calls)
-    update = perceive_causes(state, runtime(sem=scripted_sem, num_cause_words=2))
+    update = perceive_causes(state, runtime(sem=scripted_sem, num_cause_words=2, cause_source="attribution"))
     assert update["cause_words"] == state["sem_cause_words"][:2]
     assert len(scripted_sem.cause_calls) == calls_before
 
 
 def test_perceive_causes_recomputes_for_another_label(scripted_sem):
-    state = state_after_detection(scripted_sem) | {"emotion": "nostalgic", "emotion_stage": "fallback"}
-    update = perceive_causes(state, runtime(sem=scripted_sem))
+    state = state_after_detection(scripted_sem, cause_source="attribution")
+    state |= {"emotion": "nostalgic", "emotion_stage": "fallback"}
+    update = perceive_causes(state, runtime(sem=scripted_sem, cause_source="attribution"))
     assert scripted_sem.cause_calls[-1] == "nostalgic"
     assert update["cause_words"] != state["sem_cause_words"]
     assert all(c["word"] in " ".join(DIALOGUE) for c in update["cause_words"])
+
+
+def test_perceive_causes_tags_the_final_emotion_and_keeps_only_dialogue_words(scripted_sem):
+    tagger = ScriptedTagger(extra="ignore-previous-instructions")
+    state = state_after_detection(scripted_sem) | {"emotion": "nostalgic", "emotion_stage": "fallback"}
+    update = perceive_causes(state, runtime(sem=scripted_sem, cause_tagger=tagger, num_cause_words=3))
+    assert tagger.calls == ["nostalgic"] and scripted_sem.cause_calls == []
+    words = [c["word"] for c in update["cause_words"]]
+    assert words == [w.text for w in tagger.tag(DIALOGUE, "nostalgic", 3)[1:]]
+    assert all(DIALOGUE[c["turn"]][c["start"] : c["end"]] == c["word"] for c in update["cause_words"])
+
+
+def test_both_sources_mark_where_attribution_agrees(scripted_sem):
+    tagger = ScriptedTagger()
+    state = state_after_detection(scripted_sem, cause_source="both")
+    update = perceive_causes(state, runtime(sem=scripted_sem, cause_tagger=tagger, cause_source="both"))
+    attributed = {c["word"].lower() for c in state["sem_cause_words"]}
+    assert [c["agrees"] for c in update["cause_words"]] == [
+        c["word"].lower() in attributed for c in update["cause_words"]
+    ]
+    assert any(c["agrees"] for c in update["cause_words"])
 
 
 def test_draft_response_appends_the_reply_and_grounds_the_prompt(scripted_sem):
@@ -121,3 +149,12 @@ def test_clean_reply_keeps_whole_sentences_and_drops_commentary():
     )
     assert clean_reply("You must miss him so much and") == "You must miss him so much and"
     assert clean_reply("Speaker: You must miss him.\n\nThe Speaker seems to feel sad.") == "You must miss him."
+
+
+def test_no_cause_words_asked_means_no_tagging(scripted_sem):
+    tagger = ScriptedTagger()
+    state = state_after_detection(scripted_sem, num_cause_words=0)
+    assert perceive_causes(state, runtime(sem=scripted_sem, cause_tagger=tagger, num_cause_words=0)) == {
+        "cause_words": []
+    }
+    assert tagger.calls == [] and state["sem_cause_words"] == []

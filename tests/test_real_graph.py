@@ -3,7 +3,7 @@
 import pytest
 from langchain_core.messages import AIMessage
 
-from hef_graph import EMOTIONS, build_graph
+from hef_graph import EMOTIONS, Context, build_graph, load_cause_tagger
 from hef_graph.sem.words import join_dialogue
 from tests.conftest import fake_llm
 
@@ -38,12 +38,18 @@ def test_real_models_answer_with_reasoning(messages, real_llm, real_sem):
     assert abs(sum(out["sem_distribution"].values()) - 1) < 1e-4
 
 
+def graph_for_stage_two(sem):
+    return build_graph(llm=fake_llm("None of these.", "Emotion: annoyed", "That is frustrating."), sem=sem)
+
+
 def test_forced_stage_two_on_a_dialogue_whose_gold_is_outside_the_top_k(real_sem):
     dialogue = "My sister borrowed my car and returned it with an empty tank."
     gold = "annoyed"
     assert gold not in [label for label, _ in real_sem.top_k([[dialogue]], 3)[0]]
-    graph = build_graph(llm=fake_llm("None of these.", f"Emotion: {gold}", "That is frustrating."), sem=real_sem)
-    out = graph.invoke({"messages": [("user", dialogue)]})
+    out = graph_for_stage_two(real_sem).invoke({"messages": [("user", dialogue)]})
     assert out["emotion"] == gold and out["emotion_stage"] == "fallback"
-    expected = [word for word, _ in real_sem.cause_words([dialogue], gold, 5)]
-    assert [c["word"] for c in out["cause_words"]] == expected
+    expected = [word.text for word in load_cause_tagger().tag([dialogue], gold, 5)]
+    assert [c["word"] for c in out["cause_words"]] == expected  # tagged for the final emotion, not the SEM's top-1
+    attributed = graph_for_stage_two(real_sem).invoke({"messages": [("user", dialogue)]},
+                                                      context=Context(cause_source="attribution"))  # fmt: skip
+    assert [c["word"] for c in attributed["cause_words"]] == [w for w, _ in real_sem.cause_words([dialogue], gold, 5)]

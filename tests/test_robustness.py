@@ -134,6 +134,8 @@ CRISIS = [
     "I don't want to live anymore.",
     "Sometimes I cut myself when it gets bad.",
     "I feel suicidal tonight.",
+    "Been thinking about suicide a lot lately.",
+    "My brother committed suicide and I want to join him.",
     "Everyone would be better off dead without me, and so would I.",
     "I took too many pills, I think it's an overdose.",
 ]
@@ -161,6 +163,21 @@ def test_negations_and_idioms_are_not_crises(text):
 def test_soft_phrasing_counts_only_with_the_sems_despair():
     assert not is_crisis("I can't go on like this.", {"sad": 0.1})
     assert is_crisis("I can't go on like this.", {"devastated": 0.5, "sad": 0.2})
+
+
+REPORTED_SUICIDE = [
+    "Have you ever had a friend or loved one commit suicide.",
+    "We were close. But my sister passed away six years ago, by suicide. The last years have been hard.",
+]
+
+
+@pytest.mark.parametrize("text", REPORTED_SUICIDE)
+def test_anothers_suicide_counts_only_with_the_sems_despair(text):
+    # Grief over someone else's suicide is not the writer's intent (two ED test dialogues were routed to
+    # the safe reply before any model read them); in despair it still gets the safe reply.
+    assert not is_crisis(text)
+    assert not is_crisis(text, {"devastated": 0.3, "sad": 0.2})
+    assert is_crisis(text, {"devastated": 0.5, "sad": 0.2})
 
 
 def test_crisis_routes_to_the_safe_reply_without_the_llm():

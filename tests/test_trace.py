@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hef_graph import build_graph
+from hef_graph import Context, build_graph
 from hef_graph.trace import render_graph_png, render_html, traced_invoke, turns_from_history
-from tests.conftest import ScriptedSEM, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 ARTEFACTS = Path(os.environ.get("HEF_TEST_ARTEFACTS", Path(__file__).resolve().parents[1] / "test-artefacts"))
 
@@ -33,6 +33,18 @@ def test_trace_records_the_path_and_renders_every_part():
     assert "nostalgic" in page and "Old photos bring it back." in page
     assert page.count('class="timing"') == 6
     assert page.count("class='judgement'") == 2 and "data-method='generated'" in page
+
+
+def test_trace_says_where_the_tagger_and_the_attribution_agree():
+    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM())
+    tagged_only = render_html([traced_invoke(graph, {"messages": [("user", "My cat died last night")]},
+                                             context=Context(cause_tagger=ScriptedTagger()))])  # fmt: skip
+    assert 'class="agreement"' not in tagged_only and '<mark class="cause"' in tagged_only
+    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM())
+    context = Context(cause_tagger=ScriptedTagger(), cause_source="both")
+    both = render_html([traced_invoke(graph, {"messages": [("user", "My cat died last night")]}, context=context)])
+    assert '<mark class="cause agrees"' in both
+    assert re.search(r'class="agreement">Tagger and SEM attribution agree on: \w', both)
 
 
 def test_trace_page_loads_nothing_from_the_network():

@@ -56,14 +56,19 @@ def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     return metrics
 
 
-def reply_metrics(records: list[dict[str, Any]], sem_causes: dict[str, list[str]], sem: Any) -> dict[str, Any]:
-    """Dist, BLEU, embedding scores, length, emotional alignment and cause coverage of the replies."""
+def reply_metrics(records: list[dict[str, Any]], hef_causes: dict[str, list[str]], sem: Any) -> dict[str, Any]:
+    """Dist, BLEU, embedding scores, length, emotional alignment and cause coverage of the replies.
+
+    ``hef_causes`` are the cause words full HEF chose for each dialogue: every system's replies are
+    measured against the same words (the share of them a reply mentions, and the share of replies that
+    mention at least one).
+    """
     replies = [r["reply"] or "" for r in records]
     references = [r["reference"] for r in records]
     probabilities = sem.predict_proba([[reply] for reply in replies])
     gold_index = [EMOTIONS.index(r["gold"]) for r in records]
     own = [rm.cause_coverage(r["reply"] or "", r.get("cause_words") or []) for r in records]
-    shared = [rm.cause_coverage(r["reply"] or "", sem_causes.get(r["sample_id"], [])) for r in records]
+    shared = [rm.cause_coverage(r["reply"] or "", hef_causes.get(r["sample_id"], [])) for r in records]
     return {
         "reply_samples": len(records),
         "dist_1": rm.distinct_n(replies, 1),
@@ -78,7 +83,9 @@ def reply_metrics(records: list[dict[str, Any]], sem_causes: dict[str, list[str]
         "emotion_alignment_top3": float(np.mean([g in np.argsort(-p)[:3] for p, g in zip(probabilities, gold_index,
                                                                                          strict=True)])),
         "own_cause_coverage": _mean([c for c in own if c is not None]),
-        "sem_cause_coverage": _mean([c for c in shared if c is not None]),
+        "replies_mentioning_own_cause": _mean([float(c > 0) for c in own if c is not None]),
+        "hef_cause_coverage": _mean([c for c in shared if c is not None]),
+        "replies_mentioning_hef_cause": _mean([float(c > 0) for c in shared if c is not None]),
     }  # fmt: skip
 
 
@@ -114,7 +121,7 @@ def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str
     by_system: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_system[record["system"]].append(record)
-    sem_causes = {r["sample_id"]: r["sem_cause_words"] for r in records if r.get("sem_cause_words")}
+    hef_causes = {r["sample_id"]: r["cause_words"] for r in records if r["system"] == "hef" and r.get("cause_words")}
     for name in list(by_system):
         source = SYSTEMS[name].emotion_from if name in SYSTEMS else None
         if source in by_system:  # same emotion path by construction: reuse the source's emotion-only records
@@ -128,7 +135,7 @@ def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str
         metrics[name] |= emotion_metrics(group)
         metrics[name] |= dict.fromkeys(("dist_1", "dist_2", "bleu_1", "bleu_2", "bleu_4"))
         if with_reply:
-            metrics[name] |= reply_metrics(with_reply, sem_causes, sem)
+            metrics[name] |= reply_metrics(with_reply, hef_causes, sem)
         metrics[name] |= cost_metrics(group)
     return metrics
 
@@ -210,8 +217,9 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
             f"{_overrides(m, 'primary')} | {_overrides(m, 'fallback')} |"
         )
     lines += ["\n## Replies\n", "| system | n | Dist-1 | Dist-2 | BLEU-1 | BLEU-2 | BLEU-4 | BERTScore-F1 | cosine | "
-              "length | SEM reads gold (top-1 / top-3) | own cause coverage | SEM cause coverage |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+              "length | SEM reads gold (top-1 / top-3) | own cause coverage | HEF's cause words: coverage | "
+              "HEF's cause words: replies mentioning one |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, m in metrics.items():
         if m.get("reply_samples"):
             own = "–" if m["own_cause_coverage"] is None else f"{m['own_cause_coverage']:.2f}"
@@ -219,7 +227,7 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
                 f"| {name} | {m['reply_samples']} | {m['dist_1']:.2f} | {m['dist_2']:.2f} | {m['bleu_1']:.2f} | "
                 f"{m['bleu_2']:.2f} | {m['bleu_4']:.2f} | {m['bertscore_f1']:.3f} | {m['embedding_cosine']:.3f} | "
                 f"{m['mean_length']:.1f} | {m['emotion_alignment_top1']:.1%} / {m['emotion_alignment_top3']:.1%} | "
-                f"{own} | {m['sem_cause_coverage']:.2f} |"
+                f"{own} | {_share(m, 'hef_cause_coverage')} | {_share(m, 'replies_mentioning_hef_cause')} |"
             )
     lines += [
         "\n## Cost per turn (this machine's CPU)\n",

@@ -40,6 +40,8 @@ class CauseCase:
     turns: list[str]
     target: str
     gold: frozenset[tuple[int, int]] = frozenset()
+    spans: tuple[tuple[int, int, int], ...] = ()
+    """The human cause spans as (turn, start, end) character offsets."""
 
 
 # ----- classification ---------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def pick_attention(sem: EmotionClassifier, dialogues: list[list[str]], targets: 
             if index is not None:
                 per_word[index] = per_word.get(index, 0.0) + score
         ranked = sorted((i for i in per_word if is_content_word(item.words[i].text)), key=lambda i: -per_word[i])
-        picked.append(_distinct([item.words[i] for i in ranked], n))
+        picked.append(distinct_words([item.words[i] for i in ranked], n))
     return picked
 
 
@@ -116,7 +118,8 @@ def content_words(turns: list[str]) -> list[WordSpan]:
     return [w for w in join_dialogue(turns).words if is_content_word(w.text)]
 
 
-def _distinct(words: Sequence[WordSpan], n: int) -> list[WordSpan]:
+def distinct_words(words: Sequence[WordSpan], n: int | None = None) -> list[WordSpan]:
+    """The first occurrence of each word (case-insensitive), at most ``n`` (None: all)."""
     seen, kept = set(), []
     for word in words:
         if word.text.lower() not in seen:
@@ -138,24 +141,35 @@ def run_picker(picker: Picker, sem: EmotionClassifier, cases: list[CauseCase], n
 
 
 def reccon_cases(data_dir: Path, split: str) -> list[CauseCase]:
-    """Turn RECCON targets into cases: the history up to the target, its ED label, gold span words."""
+    """Turn every RECCON target into a case: the history up to the target, its ED label, gold span words.
+
+    Gold is the content words inside the human spans; the few targets whose spans hold no content word
+    ("Oh , no !") keep all their span words, so every target is scored (no picker can then hit them).
+    """
     cases = []
     for row in load_reccon(data_dir, split):
-        turns = [turn["text"] for turn in row["history"]]
-        spans = [(s["turn"], s["start"], s["end"]) for s in row["cause_spans"]]
-        gold = frozenset(
-            (w.turn, w.start)
-            for w in content_words(turns)
-            if any(t == w.turn and start <= w.start < end for t, start, end in spans)
-        )
-        if gold and row["emotion"] in RECCON_TO_ED:
-            cases.append(CauseCase(turns, RECCON_TO_ED[row["emotion"]], gold))
+        turns, inside = words_in_spans(row)
+        gold = frozenset((w.turn, w.start) for w in inside if is_content_word(w.text))
+        spans = tuple((s["turn"], s["start"], s["end"]) for s in row["cause_spans"])
+        everything = frozenset((w.turn, w.start) for w in inside)
+        cases.append(CauseCase(turns, RECCON_TO_ED[row["emotion"]], gold or everything, spans))
     return cases
 
 
+def words_in_spans(row: dict) -> tuple[list[str], list[WordSpan]]:
+    """A RECCON target's turns (history and target) and every word that lies in one of its cause spans."""
+    turns = [turn["text"] for turn in row["history"]]
+    spans = [(s["turn"], s["start"], s["end"]) for s in row["cause_spans"]]
+    words = join_dialogue(turns).words
+    return turns, [w for w in words if any(t == w.turn and start <= w.start < end for t, start, end in spans)]
+
+
 def span_agreement(cases: list[CauseCase], picked: list[list[WordSpan]], ks: Sequence[int]) -> dict[str, float]:
-    """Token precision/recall/F1 of the picked words (macro over cases), recall@k and hit@k."""
-    precision, recall, f1 = [], [], []
+    """Token precision/recall/F1 of the picked words (macro over cases), recall@k, hit@k and span overlap.
+
+    Span overlap is the share of a case's human spans that hold at least one picked word.
+    """
+    precision, recall, f1, overlap = [], [], [], []
     recall_at = {k: [] for k in ks}
     hit_at = {k: [] for k in ks}
     for case, words in zip(cases, picked, strict=True):
@@ -168,9 +182,14 @@ def span_agreement(cases: list[CauseCase], picked: list[list[WordSpan]], ks: Seq
         for k in ks:
             recall_at[k].append(sum(hits[:k]) / min(k, len(case.gold)))
             hit_at[k].append(float(any(hits[:k])))
+        if case.spans:
+            touched = [any(w.turn == t and start <= w.start < end for w in words) for t, start, end in case.spans]
+            overlap.append(sum(touched) / len(touched))
     report = {"precision": float(np.mean(precision)), "recall": float(np.mean(recall)), "f1": float(np.mean(f1))}
     report |= {f"recall@{k}": float(np.mean(v)) for k, v in recall_at.items()}
     report |= {f"hit@{k}": float(np.mean(v)) for k, v in hit_at.items()}
+    if overlap:
+        report["span_overlap"] = float(np.mean(overlap))
     return report
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,4 +26,16 @@ class EmotionModel(Protocol):
 
     def cause_words(self, dialogue: Sequence[str], emotion: str | None = None, n: int = 5) -> list[tuple[str, float]]:
         """Return up to n (word, score) pairs of words in the dialogue that evoke ``emotion``."""
+        ...
+
+
+@runtime_checkable
+class CauseFinder(Protocol):
+    """What HEF needs from a cause tagger: the words of a dialogue that cause a given emotion, best first.
+
+    Each returned word has ``text``, ``turn``, ``start``, ``end`` (its place in the dialogue) and ``score``.
+    """
+
+    def tag(self, dialogue: Sequence[str], emotion: str, n: int = 5) -> Sequence[Any]:
+        """Return up to n cause words of ``dialogue`` for ``emotion``."""
         ...

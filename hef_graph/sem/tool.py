@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hef_graph.sem.protocol import EmotionModel
+from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.sem.words import join_dialogue
 
 
@@ -39,9 +39,13 @@ class SEMTool(BaseTool):
 
 
 def detect(sem: EmotionModel, dialogue: Sequence[str], top_k: int, num_cause_words: int) -> dict[str, Any]:
-    """Run the SEM once: distribution, top-k and the top-1 label's cause words."""
+    """Run the SEM once: distribution, top-k and the top-1 label's cause words (none asked: no attribution)."""
     analyze = getattr(sem, "analyze", None)
-    if analyze is not None:  # one batched pass gives both the distribution and the attribution
+    if num_cause_words == 0:
+        row = sem.predict_proba([list(dialogue)])[0]
+        distribution = {label: float(p) for label, p in zip(sem.labels, row, strict=True)}
+        causes: list[dict[str, Any]] = []
+    elif analyze is not None:  # one batched pass gives both the distribution and the attribution
         analysis = analyze([list(dialogue)], n=num_cause_words)[0]
         distribution, causes = analysis.probabilities, [cause.as_dict() for cause in analysis.causes]
     else:
@@ -59,6 +63,22 @@ def cause_words_for(sem: EmotionModel, dialogue: Sequence[str], emotion: str, n:
     if analyze is not None:
         return [cause.as_dict() for cause in analyze([list(dialogue)], n=n, targets=[emotion])[0].causes]
     return locate_words(dialogue, sem.cause_words(list(dialogue), emotion, n))
+
+
+def tagged_causes(tagger: CauseFinder, dialogue: Sequence[str], emotion: str, n: int) -> list[dict[str, Any]]:
+    """The tagger's cause words for ``emotion`` as state entries; only words of the dialogue are kept."""
+    words = {(w.turn, w.start, w.end, w.text) for w in join_dialogue(list(dialogue)).words}
+    return [
+        {"word": w.text, "score": float(w.score), "turn": w.turn, "start": w.start, "end": w.end}
+        for w in tagger.tag(list(dialogue), emotion, n)
+        if (w.turn, w.start, w.end, w.text) in words
+    ]
+
+
+def mark_agreement(causes: list[dict[str, Any]], attributed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark each cause word that the SEM's attribution also chose (same word, any occurrence)."""
+    chosen = {cause["word"].lower() for cause in attributed}
+    return [cause | {"agrees": cause["word"].lower() in chosen} for cause in causes]
 
 
 def locate_words(dialogue: Sequence[str], pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:

@@ -1,0 +1,192 @@
+"""Train the cause tagger on RECCON-DD train's human cause spans (valid picks the epoch; test is never read).
+
+Resumable: a checkpoint (tuned weights, optimiser, scheduler, position in the epoch) is written every
+``save_every`` steps and at each epoch's end, and a rerun with the same output folder continues from it.
+The best epoch by valid top-5 token F1 is saved as a loadable tagger in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput
+from hef_graph.sem.data import load_reccon
+from hef_graph.sem.evaluate import RECCON_TO_ED, reccon_cases, span_agreement, words_in_spans
+
+log = logging.getLogger(__name__)
+CHECKPOINT_FILE = "checkpoint.pt"
+RECCON_LICENCE = (
+    "Trained on RECCON-DD train (Poria et al., 2021; DailyDialog, Li et al., 2017): CC BY-NC-SA 4.0, "
+    "non-commercial, share-alike"
+)
+
+
+@dataclass(frozen=True)
+class TaggerTraining:
+    """The training run's settings (stored with the tagger)."""
+
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    tuned_layers: int = 2
+    adapter_rank: int = 16
+    """Rank of the low-rank updates of the layers below the tuned ones (0: those layers stay frozen)."""
+    adapter_learning_rate: float = 5e-4
+    seed: int = 0
+    save_every: int = 50
+    train_limit: int | None = None
+    """Use only the first N train targets (smoke runs and tests)."""
+
+
+@dataclass(frozen=True)
+class SpanExample:
+    """One RECCON target: the history up to it, its emotion (as an ED word) and the words of its cause spans."""
+
+    turns: list[str]
+    emotion: str
+    cause_words: frozenset[tuple[int, int]]
+    """(turn, start) of every word inside a human cause span."""
+
+
+def span_examples(data_dir: Path, split: str) -> list[SpanExample]:
+    """RECCON targets with every word of their spans marked (stopwords too: the tagger learns whole spans)."""
+    examples = []
+    for row in load_reccon(data_dir, split):
+        turns, inside = words_in_spans(row)
+        examples.append(SpanExample(turns, RECCON_TO_ED[row["emotion"]], frozenset((w.turn, w.start) for w in inside)))
+    return examples
+
+
+def token_targets(tagger: CauseTagger, examples: Sequence[SpanExample]) -> tuple[dict[str, Tensor], Tensor]:
+    """Encode a batch; targets are 1 inside a cause span, 0 elsewhere, and -1 for tokens that are no word."""
+    inputs = [TaggerInput.of(example.turns, example.emotion) for example in examples]
+    batch = tagger.encode(inputs)
+    targets = torch.full(batch["word_index"].shape, -1.0)
+    for row, (item, example) in enumerate(zip(inputs, examples, strict=True)):
+        for position, index in enumerate(batch["word_index"][row].tolist()):
+            if index >= 0:
+                word = item.original(item.reversed_turns.words[index])
+                targets[row, position] = float((word.turn, word.start) in example.cause_words)
+    return batch, targets
+
+
+def batches(examples: Sequence[SpanExample], size: int, seed: int) -> list[list[SpanExample]]:
+    """Shuffled batches of similar length (less padding), in an order fixed by the seed."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(examples)).tolist()
+    chunk = size * 16
+    grouped: list[list[SpanExample]] = []
+    for begin in range(0, len(order), chunk):
+        part = sorted(order[begin : begin + chunk], key=lambda i: sum(len(t) for t in examples[i].turns))
+        grouped += [[examples[i] for i in part[j : j + size]] for j in range(0, len(part), size)]
+    return [grouped[i] for i in rng.permutation(len(grouped))]
+
+
+def valid_f1(tagger: CauseTagger, data_dir: Path, words: int = 5) -> dict[str, float]:
+    """Top-``words`` token agreement with the human spans of RECCON-DD valid."""
+    tagger.eval()
+    cases = reccon_cases(data_dir, "valid")
+    picked = []
+    for begin in range(0, len(cases), 16):
+        chunk = cases[begin : begin + 16]
+        tagged = tagger.tag_many([c.turns for c in chunk], [c.target for c in chunk], words)
+        picked += [[word.span for word in row] for row in tagged]
+    tagger.train()
+    return span_agreement(cases, picked, ks=(1, 3, 5))
+
+
+def train_cause_tagger(
+    data_dir: Path, output_dir: Path, base_model: Path, settings: TaggerTraining = TaggerTraining()
+) -> dict:
+    """Train (or resume), keep the best epoch by valid F1 in ``output_dir``, and return the run's record."""
+    torch.manual_seed(settings.seed)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    examples = span_examples(data_dir, "train")[: settings.train_limit]
+    tagger = CauseTagger(base_model, settings.tuned_layers, settings.adapter_rank)
+    optimiser = torch.optim.AdamW(parameter_groups(tagger, settings), weight_decay=0.01)
+    steps_per_epoch = len(batches(examples, settings.batch_size, settings.seed))
+    total = steps_per_epoch * settings.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: max(0.0, 1 - step / total))
+    record = {"settings": asdict(settings), "train_targets": len(examples), "epochs": [], "best": None,
+              "seconds": 0.0}  # fmt: skip
+    epoch, done_in_epoch = resume(output_dir, tagger, optimiser, scheduler, record)
+    tagger.train()
+    while epoch < settings.epochs:
+        started = time.monotonic()
+        for step, batch in enumerate(batches(examples, settings.batch_size, settings.seed + epoch)):
+            if step < done_in_epoch:
+                continue
+            loss = training_step(tagger, batch, optimiser, scheduler)
+            if step % 20 == 0:
+                log.info("epoch %d step %d/%d loss %.4f", epoch, step, steps_per_epoch, loss)
+            if (step + 1) % settings.save_every == 0:
+                record["seconds"] += time.monotonic() - started
+                started = time.monotonic()
+                save_checkpoint(output_dir, tagger, optimiser, scheduler, record, epoch, step + 1)
+        record["seconds"] += time.monotonic() - started
+        scores = valid_f1(tagger, data_dir)
+        record["epochs"].append({"epoch": epoch} | scores)
+        log.info("epoch %d valid F1 %.3f", epoch, scores["f1"])
+        if record["best"] is None or scores["f1"] > record["best"]["f1"]:
+            record["best"] = {"epoch": epoch} | scores
+            tagger.save_pretrained(output_dir, {"training": record | {"epochs": list(record["epochs"])},
+                                                "data": RECCON_LICENCE})  # fmt: skip
+        epoch, done_in_epoch = epoch + 1, 0
+        save_checkpoint(output_dir, tagger, optimiser, scheduler, record, epoch, 0)
+    return record
+
+
+def parameter_groups(tagger: CauseTagger, settings: TaggerTraining) -> list[dict]:
+    """The low-rank updates learn at their own (higher) rate, the tuned layers and the head at the base rate."""
+    adapters, rest = [], []
+    for name, parameter in tagger.named_parameters():
+        if parameter.requires_grad:
+            (adapters if ".down." in name or ".up." in name else rest).append(parameter)
+    groups = [{"params": rest, "lr": settings.learning_rate}]
+    return groups + ([{"params": adapters, "lr": settings.adapter_learning_rate}] if adapters else [])
+
+
+def training_step(tagger: CauseTagger, batch: list[SpanExample], optimiser, scheduler) -> float:
+    """One optimiser step of token-level binary cross-entropy (tokens that are no word are left out)."""
+    encoded, targets = token_targets(tagger, batch)
+    logits = tagger(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
+    mask = targets >= 0
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits[mask], targets[mask])
+    optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in tagger.parameters() if p.requires_grad], 1.0)
+    optimiser.step()
+    scheduler.step()
+    return loss.item()
+
+
+def save_checkpoint(output_dir: Path, tagger, optimiser, scheduler, record: dict, epoch: int, step: int) -> None:
+    """Write everything a rerun needs to continue, atomically (a kill mid-write leaves the old checkpoint)."""
+    partial = output_dir / (CHECKPOINT_FILE + ".part")
+    state = {"tuned": tagger.tuned_state(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict()}
+    torch.save(state | {"record": record, "epoch": epoch, "step": step}, partial)
+    partial.replace(output_dir / CHECKPOINT_FILE)
+    (output_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+
+
+def resume(output_dir: Path, tagger, optimiser, scheduler, record: dict) -> tuple[int, int]:
+    """Load the checkpoint if there is one; return (epoch, steps already done in it)."""
+    path = output_dir / CHECKPOINT_FILE
+    if not path.exists():
+        return 0, 0
+    saved = torch.load(path, weights_only=False)
+    tagger.load_state_dict(saved["tuned"], strict=False)
+    optimiser.load_state_dict(saved["optimiser"])
+    scheduler.load_state_dict(saved["scheduler"])
+    record.update(saved["record"])
+    log.info("resuming at epoch %d step %d", saved["epoch"], saved["step"])
+    return saved["epoch"], saved["step"]
