@@ -96,6 +96,11 @@ class LowRankAdapted(nn.Module):
         return layer
 
 
+def is_adapter_parameter(name: str) -> bool:
+    """Whether a parameter name belongs to a low-rank update (``LowRankAdapted.down`` or ``.up``)."""
+    return ".down." in name or ".up." in name
+
+
 ADAPTED = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense")  # fmt: skip
 """The linear layers of each lower encoder layer that get a low-rank update."""
@@ -135,7 +140,7 @@ class CauseTagger(nn.Module):
     def _is_tuned(self, name: str) -> bool:
         parts = name.split(".")
         in_top = parts[:2] == ["encoder", "layer"] and int(parts[2]) >= self.first_tuned
-        return in_top or ".down." in name or ".up." in name
+        return in_top or is_adapter_parameter(name)
 
     def merge_adapters(self) -> None:
         """Fold every low-rank update into its layer (inference only: the update can no longer train)."""

@@ -150,18 +150,27 @@ def reccon_cases(data_dir: Path, split: str) -> list[CauseCase]:
     for row in load_reccon(data_dir, split):
         turns, inside = words_in_spans(row)
         gold = frozenset((w.turn, w.start) for w in inside if is_content_word(w.text))
-        spans = tuple((s["turn"], s["start"], s["end"]) for s in row["cause_spans"])
         everything = frozenset((w.turn, w.start) for w in inside)
-        cases.append(CauseCase(turns, RECCON_TO_ED[row["emotion"]], gold or everything, spans))
+        cases.append(CauseCase(turns, RECCON_TO_ED[row["emotion"]], gold or everything, cause_spans(row)))
     return cases
+
+
+def cause_spans(row: dict) -> tuple[tuple[int, int, int], ...]:
+    """A RECCON target's human cause spans as (turn, start, end) character offsets."""
+    return tuple((s["turn"], s["start"], s["end"]) for s in row["cause_spans"])
+
+
+def in_span(word: WordSpan, span: tuple[int, int, int]) -> bool:
+    """Whether a word starts inside a (turn, start, end) span."""
+    turn, start, end = span
+    return word.turn == turn and start <= word.start < end
 
 
 def words_in_spans(row: dict) -> tuple[list[str], list[WordSpan]]:
     """A RECCON target's turns (history and target) and every word that lies in one of its cause spans."""
     turns = [turn["text"] for turn in row["history"]]
-    spans = [(s["turn"], s["start"], s["end"]) for s in row["cause_spans"]]
-    words = join_dialogue(turns).words
-    return turns, [w for w in words if any(t == w.turn and start <= w.start < end for t, start, end in spans)]
+    spans = cause_spans(row)
+    return turns, [w for w in join_dialogue(turns).words if any(in_span(w, span) for span in spans)]
 
 
 def span_agreement(cases: list[CauseCase], picked: list[list[WordSpan]], ks: Sequence[int]) -> dict[str, float]:
@@ -183,7 +192,7 @@ def span_agreement(cases: list[CauseCase], picked: list[list[WordSpan]], ks: Seq
             recall_at[k].append(sum(hits[:k]) / min(k, len(case.gold)))
             hit_at[k].append(float(any(hits[:k])))
         if case.spans:
-            touched = [any(w.turn == t and start <= w.start < end for w in words) for t, start, end in case.spans]
+            touched = [any(in_span(w, span) for w in words) for span in case.spans]
             overlap.append(sum(touched) / len(touched))
     report = {"precision": float(np.mean(precision)), "recall": float(np.mean(recall)), "f1": float(np.mean(f1))}
     report |= {f"recall@{k}": float(np.mean(v)) for k, v in recall_at.items()}

@@ -41,18 +41,16 @@ class SEMTool(BaseTool):
 def detect(sem: EmotionModel, dialogue: Sequence[str], top_k: int, num_cause_words: int) -> dict[str, Any]:
     """Run the SEM once: distribution, top-k and the top-1 label's cause words (none asked: no attribution)."""
     analyze = getattr(sem, "analyze", None)
-    if num_cause_words == 0:
-        row = sem.predict_proba([list(dialogue)])[0]
-        distribution = {label: float(p) for label, p in zip(sem.labels, row, strict=True)}
-        causes: list[dict[str, Any]] = []
-    elif analyze is not None:  # one batched pass gives both the distribution and the attribution
+    if num_cause_words and analyze is not None:  # one batched pass gives both the distribution and the attribution
         analysis = analyze([list(dialogue)], n=num_cause_words)[0]
         distribution, causes = analysis.probabilities, [cause.as_dict() for cause in analysis.causes]
     else:
         row = sem.predict_proba([list(dialogue)])[0]
         distribution = {label: float(p) for label, p in zip(sem.labels, row, strict=True)}
         top1 = max(distribution, key=distribution.__getitem__)
-        causes = locate_words(dialogue, sem.cause_words(list(dialogue), top1, num_cause_words))
+        causes = (
+            locate_words(dialogue, sem.cause_words(list(dialogue), top1, num_cause_words)) if num_cause_words else []
+        )
     ranked = sorted(distribution, key=distribution.__getitem__, reverse=True)
     return {"distribution": distribution, "primary_emotions": ranked[:top_k], "cause_words": causes}
 

@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput
+from hef_graph.evaluation.causes import pick_tagger
+from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, is_adapter_parameter
 from hef_graph.sem.data import load_reccon
-from hef_graph.sem.evaluate import RECCON_TO_ED, reccon_cases, span_agreement, words_in_spans
+from hef_graph.sem.evaluate import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -91,15 +92,10 @@ def batches(examples: Sequence[SpanExample], size: int, seed: int) -> list[list[
     return [grouped[i] for i in rng.permutation(len(grouped))]
 
 
-def valid_f1(tagger: CauseTagger, data_dir: Path, words: int = 5) -> dict[str, float]:
-    """Top-``words`` token agreement with the human spans of RECCON-DD valid."""
+def valid_f1(tagger: CauseTagger, cases: list[CauseCase], words: int = 5) -> dict[str, float]:
+    """Top-``words`` token agreement with the human spans of RECCON-DD valid (``hef eval-causes``'s scoring)."""
     tagger.eval()
-    cases = reccon_cases(data_dir, "valid")
-    picked = []
-    for begin in range(0, len(cases), 16):
-        chunk = cases[begin : begin + 16]
-        tagged = tagger.tag_many([c.turns for c in chunk], [c.target for c in chunk], words)
-        picked += [[word.span for word in row] for row in tagged]
+    picked = run_picker(pick_tagger(tagger), None, cases, words)  # type: ignore[arg-type]
     tagger.train()
     return span_agreement(cases, picked, ks=(1, 3, 5))
 
@@ -111,6 +107,7 @@ def train_cause_tagger(
     torch.manual_seed(settings.seed)
     output_dir.mkdir(parents=True, exist_ok=True)
     examples = span_examples(data_dir, "train")[: settings.train_limit]
+    valid_cases = reccon_cases(data_dir, "valid")
     tagger = CauseTagger(base_model, settings.tuned_layers, settings.adapter_rank)
     optimiser = torch.optim.AdamW(parameter_groups(tagger, settings), weight_decay=0.01)
     steps_per_epoch = len(batches(examples, settings.batch_size, settings.seed))
@@ -133,7 +130,7 @@ def train_cause_tagger(
                 started = time.monotonic()
                 save_checkpoint(output_dir, tagger, optimiser, scheduler, record, epoch, step + 1)
         record["seconds"] += time.monotonic() - started
-        scores = valid_f1(tagger, data_dir)
+        scores = valid_f1(tagger, valid_cases)
         record["epochs"].append({"epoch": epoch} | scores)
         log.info("epoch %d valid F1 %.3f", epoch, scores["f1"])
         if record["best"] is None or scores["f1"] > record["best"]["f1"]:
@@ -150,7 +147,7 @@ def parameter_groups(tagger: CauseTagger, settings: TaggerTraining) -> list[dict
     adapters, rest = [], []
     for name, parameter in tagger.named_parameters():
         if parameter.requires_grad:
-            (adapters if ".down." in name or ".up." in name else rest).append(parameter)
+            (adapters if is_adapter_parameter(name) else rest).append(parameter)
     groups = [{"params": rest, "lr": settings.learning_rate}]
     return groups + ([{"params": adapters, "lr": settings.adapter_learning_rate}] if adapters else [])
 
