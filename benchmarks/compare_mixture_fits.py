@@ -3,7 +3,7 @@
 Both are fit on four folds of valid and scored on the fifth, with the shipped SEM's parts (test stays
 for reporting). The grid is the one used before: speaker view 0-0.75 (convex with the whole context,
 encoders averaged) x lexical 0-1.3 x frozen 0-0.8, maximising the mean of top-1 and top-3. The likelihood
-fit (`hef_graph.sem.train.likelihood_mixture`) weighs each encoder on its own.
+fit (`hef_graph.lab.train_sem.likelihood_mixture`) weighs each encoder on its own.
 
 Run: python benchmarks/compare_mixture_fits.py --out docs/sem/compare_mixture_fits.json
 """
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.metrics import top_k_accuracy
+from hef_graph.lab.train_sem import likelihood_mixture
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import top_k_accuracy
-from hef_graph.sem.data import default_data_dir, load_samples
-from hef_graph.sem.model import Mixture
+from hef_graph.sem.mixture import Mixture
 from hef_graph.sem.resident import load_sem
-from hef_graph.sem.train import likelihood_mixture
 
 GRID = list(itertools.product((0.0, 0.25, 0.5, 0.75), (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3), (0.0, 0.2, 0.4, 0.6, 0.8)))
 FOLDS = 5

@@ -27,11 +27,11 @@ import torch
 
 from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
-from hef_graph.evaluation.systems import as_messages
-from hef_graph.metrics import nearest_rank_percentile
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.evaluation.systems import as_messages
+from hef_graph.lab.metrics import nearest_rank_percentile
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.sem.batching import BatchedSEM
-from hef_graph.sem.data import default_data_dir, load_samples
 
 START_SCRIPTS = {
     "hef": """

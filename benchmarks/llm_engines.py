@@ -26,8 +26,8 @@ def prompts(count: int, seed: int) -> list[list[dict[str, str]]]:
     import random
 
     from hef_graph.dialogue import format_dialogue
+    from hef_graph.lab.data import default_data_dir, load_samples
     from hef_graph.prompting import chat_dicts, dialogue_prompt
-    from hef_graph.sem.data import default_data_dir, load_samples
 
     samples = random.Random(seed).sample(load_samples(default_data_dir(), "test"), count)
     chats = []

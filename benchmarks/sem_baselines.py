@@ -17,10 +17,10 @@ from sentence_transformers import SentenceTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.metrics import macro_f1, top_k_accuracy
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import macro_f1, top_k_accuracy
-from hef_graph.sem.data import default_data_dir, load_samples
-from hef_graph.sem.model import default_base_model
+from hef_graph.sem.encoder import default_base_model
 from hef_graph.sem.words import join_dialogue
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from hef_graph.metrics import nearest_rank_percentile
-from hef_graph.sem.data import default_data_dir, load_samples
-from hef_graph.sem.model import best_device
+from hef_graph.devices import best_device
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.metrics import nearest_rank_percentile
 from hef_graph.sem.resident import load_sem
 
 

@@ -14,10 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
-from hef_graph.evaluation.causes import pick_recency_random
-from hef_graph.sem import model as sem_model
-from hef_graph.sem.data import default_data_dir
-from hef_graph.sem.evaluate import CauseCase, reccon_cases, run_picker, span_agreement
+from hef_graph.lab.data import default_data_dir
+from hef_graph.lab.evaluation.causes import pick_recency_random
+from hef_graph.lab.sem_eval import CauseCase, reccon_cases, run_picker, span_agreement
+from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.resident import load_sem
 from hef_graph.sem.words import WordSpan
 
@@ -28,7 +28,7 @@ WORDS = 5
 def word_scores(cases: list[CauseCase]) -> list[list[tuple[float, WordSpan]]]:
     """Every content word with positive summed IG score (no recency weighting yet), for each case."""
     sem = load_sem()
-    flat = sem_model.EmotionClassifier(sem.members, labels=sem.labels, cause_recency=1.0)
+    flat = EmotionClassifier(sem.members, labels=sem.labels, cause_recency=1.0)
     scored = []
     for begin in range(0, len(cases), 8):
         chunk = cases[begin : begin + 8]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from hef_graph.sem.data import default_data_dir, load_samples
-from hef_graph.sem.evaluate import ed_cases, eraser, pick_integrated_gradients, reccon_cases, run_picker, span_agreement
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.sem_eval import ed_cases, eraser, pick_integrated_gradients, reccon_cases, run_picker, span_agreement
 from hef_graph.sem.resident import load_sem
 
 STEPS = (2, 4, 8)

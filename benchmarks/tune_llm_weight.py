@@ -14,9 +14,9 @@ from pathlib import Path
 
 from hef_graph.context import Context
 from hef_graph.judging import combine, stage_one_prior
+from hef_graph.lab.data import default_data_dir, load_samples, stratified_sample
 from hef_graph.labels import EMOTIONS, NONE_OF_THESE
 from hef_graph.llm import load_llm
-from hef_graph.sem.data import default_data_dir, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)

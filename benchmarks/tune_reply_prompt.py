@@ -20,13 +20,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from hef_graph import Context, build_graph, load_llm, load_sem
 from hef_graph.dialogue import format_dialogue
-from hef_graph.evaluation.judge import judge_pair, summarise
-from hef_graph.evaluation.reply_metrics import cause_coverage
-from hef_graph.evaluation.systems import as_messages
+from hef_graph.lab.data import default_data_dir, load_samples, stratified_sample
+from hef_graph.lab.evaluation.judge import judge_pair, summarise
+from hef_graph.lab.evaluation.reply_metrics import cause_coverage
+from hef_graph.lab.evaluation.systems import as_messages
 from hef_graph.llm.letters import LetterScoringRuntime
-from hef_graph.nodes.draft_response import clean_reply
 from hef_graph.prompting import dialogue_prompt, render_prompt
-from hef_graph.sem.data import default_data_dir, load_samples, stratified_sample
+from hef_graph.replies import clean_reply
 
 _SECOND_PERSON = re.compile(r"\byou(r|'re|rs)?\b", re.IGNORECASE)
 _THIRD_PARTY = re.compile(r"\bthe (speaker|listener)\b", re.IGNORECASE)

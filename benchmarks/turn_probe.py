@@ -20,8 +20,8 @@ from pathlib import Path
 
 import hef_graph
 from hef_graph import build_graph
-from hef_graph.evaluation.systems import as_messages
-from hef_graph.sem.data import default_data_dir, load_samples
+from hef_graph.lab.data import default_data_dir, load_samples
+from hef_graph.lab.evaluation.systems import as_messages
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, as_runtime, load_llm
 from hef_graph.persistence import sqlite_checkpointer
 from hef_graph.sem.cause_tagger import CauseTagger
-from hef_graph.sem.model import EmotionClassifier
+from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.sem.resident import load_cause_tagger, load_sem
 from hef_graph.sem.tool import SEMTool

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
-from langgraph.graph.state import CompiledStateGraph
+
+from hef_graph.graph import HEFGraph, build_graph
 
 
-def hef_reply_tool(graph: CompiledStateGraph | None = None) -> BaseTool:
+def hef_reply_tool(graph: HEFGraph | None = None) -> BaseTool:
     """Wrap a HEF graph as the ``empathetic_reply`` tool: message in, reply with its emotion and causes out."""
-    from hef_graph.graph import build_graph
-
     hef = graph if graph is not None else build_graph()
 
     def empathetic_reply(message: str) -> dict[str, Any]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig
 from rich.console import Console
 
 from hef_graph.display import decision_table
 from hef_graph.graph import build_graph
 from hef_graph.persistence import sqlite_checkpointer, user_data_dir
-from hef_graph.trace import TurnTrace, render_html
+from hef_graph.trace import GraphShape, TurnTrace, render_html
 
 HELP = "commands: /why (last turn's reasoning), /trace [file] (HTML trace), /new (new thread), /quit"
 
@@ -37,7 +40,7 @@ class ChatSession:
         return uuid.uuid4().hex[:8]
 
     @property
-    def config(self) -> dict:
+    def config(self) -> RunnableConfig:
         """Return the LangGraph config naming this thread."""
         return {"configurable": {"thread_id": self.thread}}
 
@@ -74,12 +77,15 @@ class ChatSession:
             self._turn(line)
 
     def _turn(self, text: str) -> None:
-        trace = TurnTrace()
+        trace = TurnTrace(GraphShape.of(self.graph))
         streamed: list[str] = []
         self.console.print("[bold green]hef>[/] ", end="")
         last = time.perf_counter()
-        for mode, payload in self.graph.stream({"messages": [("user", text)]}, self.config,
-                                               stream_mode=["messages", "updates"]):  # fmt: skip
+        parts = cast(  # with a list of modes LangGraph yields (mode, payload) pairs
+            Iterator[tuple[str, Any]],
+            self.graph.stream({"messages": [("user", text)]}, self.config, stream_mode=["messages", "updates"]),
+        )
+        for mode, payload in parts:
             if mode == "messages":
                 chunk, metadata = payload
                 if metadata.get("langgraph_node") == "draft_response" and isinstance(chunk, AIMessageChunk):

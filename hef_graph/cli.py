@@ -1,13 +1,21 @@
-"""The ``hef`` command line: respond, graph, chat, trace, train-sem, fit-sem-mixture, eval-sem and eval."""
+"""The ``hef`` command line.
+
+Runtime commands: respond, chat, trace, graph. Lab commands (train-sem, fit-sem-mixture, train-cause-tagger,
+eval-sem, eval-causes, eval) import ``hef_graph.lab`` inside their own bodies only, so the runtime commands
+never load it, and they name the extra to install when its packages are missing.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     add_completion=False,
@@ -20,8 +28,19 @@ errors = Console(stderr=True, soft_wrap=True)
 
 def fail(message: str) -> NoReturn:
     """Print a one-line error and exit with status 2 (no traceback)."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(2)
+
+
+LAB_EXTRAS = {"eval": ("nltk", "matplotlib"), "train": ("sklearn",)}
+"""The modules each lab extra of pyproject.toml installs."""
+
+
+def require_extra(extra: str) -> None:
+    """Stop with the pip command to run when a lab command's extra dependencies are not installed."""
+    missing = [name for name in LAB_EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(f"this is a lab command and needs {', '.join(missing)}: pip install 'hef-graph[{extra}]'")
 
 
 @app.callback()
@@ -68,20 +87,19 @@ def train_sem_command(
     ] = False,
 ) -> None:
     """Fine-tune the SEM on ED train, checkpointing every epoch; rerun the same command to resume."""
-    from hef_graph.sem.data import default_data_dir
-    from hef_graph.sem.model import best_device
-    from hef_graph.sem.train import TrainConfig, train_sem
+    require_extra("train")
+    from hef_graph.devices import best_device
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.train_sem import TrainConfig, train_sem
 
     try:
-        base = {"base_model": base_model} if base_model else {}
         config = TrainConfig(
-            **base,
             data_dir=data_dir or default_data_dir(), output_dir=output_dir, epochs=epochs, members=members,
             seed=seed, device=device or best_device(), batch_size=batch_size, learning_rate=learning_rate,
             max_length=max_length, train_limit=train_limit, valid_limit=valid_limit, extend=extend,
             freeze_embeddings=freeze_embeddings,
         )  # fmt: skip
-        report = train_sem(config)
+        report = train_sem(replace(config, base_model=base_model) if base_model else config)
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
     console.print_json(data=report)
@@ -94,8 +112,9 @@ def fit_sem_mixture_command(
     data_dir: DataDir = None,
 ) -> None:
     """Fit the SEM's lexical member and mixture weights (valid) on a trained SEM, then recalibrate it."""
-    from hef_graph.sem.data import default_data_dir
-    from hef_graph.sem.train import refit_mixture
+    require_extra("train")
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.train_sem import refit_mixture
 
     try:
         report = refit_mixture(sem, output_dir, data_dir or default_data_dir())
@@ -117,9 +136,10 @@ def train_cause_tagger_command(
     seed: Annotated[int, typer.Option(help="Seed of the initialisation and batch order.")] = 0,
 ) -> None:
     """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
-    from hef_graph.sem.data import default_data_dir
-    from hef_graph.sem.model import default_base_model
-    from hef_graph.sem.train_cause_tagger import TaggerTraining, train_cause_tagger
+    require_extra("eval")
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.train_cause_tagger import TaggerTraining, train_cause_tagger
+    from hef_graph.sem.encoder import default_base_model
 
     settings = TaggerTraining(epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank,
                               learning_rate=learning_rate, seed=seed)  # fmt: skip
@@ -151,8 +171,9 @@ def eval_sem_command(
     device: Annotated[str | None, typer.Option(help="cuda or cpu (default: best available).")] = None,
 ) -> None:
     """Measure accuracy, calibration and the cause words (RECCON-DD, ERASER) against baselines."""
-    from hef_graph.sem.data import default_data_dir
-    from hef_graph.sem.evaluate import evaluate_sem, markdown_report
+    require_extra("eval")
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.sem_eval import evaluate_sem, markdown_report
     from hef_graph.sem.resident import load_sem
 
     try:
@@ -176,8 +197,9 @@ def eval_causes_command(
     limit: Annotated[int | None, typer.Option(help="Only the first N targets (smoke runs).")] = None,
 ) -> None:
     """Score the cause tagger and the baselines against RECCON-DD's human cause spans; time the tagger."""
-    from hef_graph.evaluation.causes import evaluate_causes, markdown_report
-    from hef_graph.sem.data import default_data_dir
+    require_extra("eval")
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.evaluation.causes import evaluate_causes, markdown_report
     from hef_graph.sem.resident import load_cause_tagger, load_sem
 
     try:
@@ -212,15 +234,16 @@ def eval_command(
     ] = None,
 ) -> None:
     """Compare HEF with the SEM alone, the LLM alone and ablations on ED test; resumable."""
+    require_extra("eval")
     import shlex
     import sys
     import time
 
-    from hef_graph.evaluation.report import write_report
-    from hef_graph.evaluation.runner import EvalConfig, run_eval
-    from hef_graph.evaluation.systems import DEFAULT_SYSTEMS
+    from hef_graph.lab.data import default_data_dir
+    from hef_graph.lab.evaluation.report import write_report
+    from hef_graph.lab.evaluation.runner import EvalConfig, run_eval
+    from hef_graph.lab.evaluation.systems import DEFAULT_SYSTEMS
     from hef_graph.llm.loading import default_llm_spec
-    from hef_graph.sem.data import default_data_dir
     from hef_graph.sem.resident import load_sem
 
     started = time.time()
@@ -238,8 +261,8 @@ def eval_command(
             "last_run_seconds": round(time.time() - started)}  # fmt: skip
     pairwise = None
     if judge:
-        from hef_graph.evaluation.judge import judge_replies
-        from hef_graph.evaluation.report import load_records
+        from hef_graph.lab.evaluation.judge import judge_replies
+        from hef_graph.lab.evaluation.report import load_records
         from hef_graph.llm import load_llm
         from hef_graph.llm.letters import LetterScoringRuntime
 
@@ -275,6 +298,8 @@ def read_dialogue(path: Path) -> list[tuple[str, str]]:
             raise ValueError(
                 f"turn {index} of {path} must be a string or {{'role': 'user'|'assistant', 'content': str}}"
             )
+    if messages[-1][0] != "user":
+        raise ValueError(f"the last message must be the user's: {path} ends with the assistant's turn")
     return messages
 
 
@@ -317,17 +342,16 @@ def respond(
 
 @app.command()
 def graph(
-    png: Annotated[
-        Path | None, typer.Option(help="Also render the diagram to this PNG (offline, via Graphviz).")
-    ] = None,
+    svg: Annotated[Path | None, typer.Option(help="Also draw the graph to this SVG file (offline).")] = None,
 ) -> None:
     """Print the graph as Mermaid text."""
     from hef_graph import build_graph
-    from hef_graph.trace import render_graph_png
+    from hef_graph.trace import GraphShape, standalone_svg
 
-    typer.echo(build_graph().get_graph().draw_mermaid())
-    if png is not None:
-        render_graph_png(str(png))
+    compiled = build_graph()
+    typer.echo(compiled.get_graph().draw_mermaid())
+    if svg is not None:
+        svg.write_text(standalone_svg(GraphShape.of(compiled)), encoding="utf-8")
 
 
 ThreadDb = Annotated[Path | None, typer.Option(help="SQLite thread store (default: per-user data folder).")]

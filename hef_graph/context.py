@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from hef_graph.dialogue import format_dialogue
 from hef_graph.judging import JudgementRequest, JudgementStage
@@ -122,9 +122,13 @@ class Context:
         if self.sem is not None and not isinstance(self.sem, EmotionModel):
             raise TypeError(f"Context.sem must implement hef_graph.EmotionModel, got {type(self.sem).__name__}")
 
-    def with_models(self, llm: LLMRuntime | str | None, sem: EmotionModel | str | None) -> Context:
+    def with_models(
+        self, llm: LLMRuntime | str | None, sem: EmotionModel | str | None, cause_tagger: CauseFinder | None = None
+    ) -> Context:
         """Fill the model fields the caller left unset with the graph's own models (objects or specs)."""
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
+        if self.cause_tagger is None and cause_tagger is not None:
+            changes["cause_tagger"] = cause_tagger
         if self.llm is None and self.llm_spec is None:
             changes["llm" if isinstance(llm, LLMRuntime) else "llm_spec"] = llm
         if self.sem is None and self.sem_path is None:

@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.llm import LLMRuntime, load_llm
-from hef_graph.sem.model import EmotionClassifier
+from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.sem.resident import load_cause_tagger, load_sem
 

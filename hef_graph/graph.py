@@ -29,18 +29,23 @@ from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
 from hef_graph.nodes.safe_reply import safe_reply
-from hef_graph.sem.protocol import EmotionModel
+from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.state import HEFState, InputState
 
 Node = Callable[[HEFState, Runtime[Context]], dict[str, Any]]
+HEFGraph = CompiledStateGraph[HEFState, Context, Any, HEFState]
+"""What ``build_graph`` returns. Its input is ``InputState``, but typed Any: callers pass plain dicts whose
+messages are (role, text) pairs, which LangGraph turns into messages."""
 log = logging.getLogger("hef_graph.nodes")
 
 
-def _as_node(node: Node, llm: LLMRuntime | str | None, sem: EmotionModel | str | None) -> Node:
+def _as_node(
+    node: Node, llm: LLMRuntime | str | None, sem: EmotionModel | str | None, cause_tagger: CauseFinder | None
+) -> Node:
     """Give the node a full Context (unset models are the graph's own) and log its timing once per run."""
 
     def run(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
-        context = (runtime.context if runtime.context is not None else Context()).with_models(llm, sem)
+        context = (runtime.context if runtime.context is not None else Context()).with_models(llm, sem, cause_tagger)
         started = time.perf_counter()
         try:
             return node(state, runtime.override(context=context))
@@ -57,13 +62,15 @@ def build_graph(
     llm: LLMRuntime | BaseChatModel | str | None = None,
     sem: EmotionModel | str | Path | None = None,
     *,
+    cause_tagger: CauseFinder | None = None,
     name: str = "hef",
     reply: bool = True,
-) -> CompiledStateGraph:
+) -> HEFGraph:
     """Compile the HEF graph.
 
     ``llm`` is an LLM runtime, a LangChain chat model (wrapped once by ``as_runtime``) or a ``load_llm``
-    spec; ``sem`` an EmotionModel or a saved SEM folder. Specs (default: ``load_llm()``'s LLM, which is
+    spec; ``sem`` an EmotionModel or a saved SEM folder; ``cause_tagger`` any CauseFinder (default: the shipped
+    tagger). Specs (default: ``load_llm()``'s LLM, which is
     Qwen2.5-Coder-1.5B through llama.cpp unless ``$HEF_LLM`` names another, and the shipped SEM) load on first
     use into the model cache; a ``Context`` passed at invoke time can override both per run. ``reply=False``
     stops after perceive_causes (emotion and causes only, as evaluations need).
@@ -74,7 +81,7 @@ def build_graph(
     nodes = [check_input, detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply]
     nodes += [draft_response] if reply else []
     for node in nodes:
-        builder.add_node(node.__name__, _as_node(node, llm, sem))
+        builder.add_node(node.__name__, _as_node(node, llm, sem, cause_tagger))  # type: ignore[call-overload]
     builder.add_edge(START, "check_input")
     builder.add_conditional_edges("check_input", route_after_input, ["safe_reply", "detect_emotion", END])
     builder.add_conditional_edges("detect_emotion", route_after_detection, ["safe_reply", "judge_primary"])

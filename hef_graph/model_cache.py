@@ -37,12 +37,12 @@ class ModelCache:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
-                return self._entries[key]  # type: ignore[no-any-return]
+                return self._entries[key]
             key_lock = self._building.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 if key in self._entries:
-                    return self._entries[key]  # type: ignore[no-any-return]
+                    return self._entries[key]
             log.info("loading %s", key)
             value = build()
             with self._lock:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import Annotated, Literal, TypedDict, cast
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import InvalidInput
 from hef_graph.judging import Judgement
@@ -20,7 +21,7 @@ def add_messages_checked(left: list[AnyMessage], right: object) -> list[AnyMessa
             f"messages must be a list of chat messages, e.g. [('user', 'I lost my job')], got {type(right).__name__}"
         )
     try:
-        return add_messages(left, list(right))
+        return cast(list[AnyMessage], add_messages(left, list(right)))  # type: ignore[arg-type]
     except (ValueError, TypeError, NotImplementedError, KeyError) as error:
         reason = str(error).splitlines()[0]
         raise InvalidInput(f"a message could not be read: {reason} Use (role, text) pairs, dicts with 'role' and "

@@ -1,4 +1,8 @@
-"""Record what the graph did on a turn and render it as one self-contained HTML page (no network, no CDN)."""
+"""Record what the graph did on a turn and render it as one self-contained HTML page (no network, no CDN).
+
+The drawing's nodes and edges come from the compiled graph itself (``GraphShape.of``), so the trace shows
+whatever graph ran, including one built with ``reply=False``.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,54 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
+from langchain_core.runnables import RunnableConfig
 
 from hef_graph.context import Context
+from hef_graph.graph import HEFGraph
 from hef_graph.judging import describe
 
-NODES = ("check_input", "detect_emotion", "judge_primary", "judge_fallback", "perceive_causes", "draft_response",
-         "safe_reply")  # fmt: skip
+
+@dataclass(frozen=True)
+class GraphShape:
+    """A compiled graph's topology: its nodes (with ``__start__`` and ``__end__``) and edges."""
+
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str, bool], ...]
+    """(source, target, conditional)"""
+
+    @classmethod
+    def of(cls, graph: HEFGraph) -> GraphShape:
+        """Read the topology LangGraph itself draws."""
+        drawable = graph.get_graph()
+        edges = tuple((edge.source, edge.target, bool(edge.conditional)) for edge in drawable.edges)
+        return cls(tuple(drawable.nodes), edges)
+
+    def levels(self) -> dict[str, int]:
+        """Each node's depth: the longest path to it from ``__start__`` (the graph has no cycles)."""
+        depth = {node: 0 for node in self.nodes}
+        for _ in self.nodes:  # relax once per node: enough for any acyclic graph
+            for source, target, _conditional in self.edges:
+                depth[target] = max(depth[target], depth[source] + 1)
+        return depth
 
 
 @dataclass
 class TurnTrace:
-    """One user turn: the nodes run, in order, with their durations, and the final state."""
+    """One user turn: the graph it ran on, the nodes run, in order, with their durations, and the final state."""
 
+    shape: GraphShape
     steps: list[tuple[str, float]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
 
 def traced_invoke(
-    graph: CompiledStateGraph,
+    graph: HEFGraph,
     inputs: dict[str, Any],
-    config: dict[str, Any] | None = None,
+    config: RunnableConfig | None = None,
     context: Context | None = None,
 ) -> TurnTrace:
     """Run one turn through ``graph.stream`` and time each node from its update."""
-    trace = TurnTrace()
+    trace = TurnTrace(GraphShape.of(graph))
     last = time.perf_counter()
     for update in graph.stream(inputs, config, context=context, stream_mode="updates"):
         now = time.perf_counter()
@@ -45,19 +72,20 @@ def traced_invoke(
     return trace
 
 
-def turns_from_history(graph: CompiledStateGraph, config: dict[str, Any]) -> list[TurnTrace]:
+def turns_from_history(graph: HEFGraph, config: RunnableConfig) -> list[TurnTrace]:
     """Rebuild every finished turn of a thread from its checkpoints (durations from checkpoint times)."""
+    shape = GraphShape.of(graph)
     snapshots = list(reversed(list(graph.get_state_history(config))))
-    turns, current = [], TurnTrace()
+    turns, current = [], TurnTrace(shape)
     for before, after in zip(snapshots, snapshots[1:], strict=False):
         for node in before.next:
-            if node in NODES:
+            if node in shape.nodes and not node.startswith("__"):
                 seconds = _timestamp(after.created_at) - _timestamp(before.created_at)
                 current.steps.append((node, seconds))
         if not after.next and after.values.get("reply") and current.steps:
             current.state = dict(after.values)
             turns.append(current)
-            current = TurnTrace()
+            current = TurnTrace(shape)
     return turns
 
 
@@ -69,18 +97,23 @@ def _timestamp(iso: str | None) -> float:
 
 # ----- rendering ------------------------------------------------------------------------------
 
+_SVG_CSS = "".join(
+    [
+        ".node rect{fill:#eef0f6;stroke:#9aa3b8}",
+        ".node.visited rect{fill:#c9d8ff;stroke:#2f5bd3;stroke-width:2}",
+        ".node text{font-size:12px;text-anchor:middle;dominant-baseline:middle;font-family:sans-serif}",
+        ".edge{stroke:#9aa3b8;fill:none}",
+        ".edge.taken{stroke:#2f5bd3;stroke-width:2.5}",
+    ]
+)
 _CSS = "".join(
     [
         "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;background:#fafbfd}",
         "h1{font-size:22px}",
         "h2{font-size:17px;margin-top:28px;border-bottom:1px solid #dde2ec;padding-bottom:4px}",
         ".turn{background:#fff;border:1px solid #dde2ec;border-radius:10px;padding:16px 20px;margin-bottom:28px}",
-        ".graph svg{max-width:420px}",
-        ".node rect{fill:#eef0f6;stroke:#9aa3b8}",
-        ".node.visited rect{fill:#c9d8ff;stroke:#2f5bd3;stroke-width:2}",
-        ".node text{font-size:12px;text-anchor:middle;dominant-baseline:middle}",
-        ".edge{stroke:#9aa3b8;fill:none}",
-        ".edge.taken{stroke:#2f5bd3;stroke-width:2.5}",
+        ".graph svg{max-width:460px}",
+        _SVG_CSS,
         "table{border-collapse:collapse}",
         "td,th{padding:3px 10px 3px 0;text-align:left;font-size:13px;vertical-align:top}",
         ".bar{display:inline-block;height:10px;background:#6b8fd6;border-radius:2px}",
@@ -93,37 +126,54 @@ _CSS = "".join(
     ]
 )
 
-_LAYOUT = {  # node -> (x, y) centre in the SVG
-    "__start__": (200, 20), "check_input": (200, 70), "detect_emotion": (200, 125), "judge_primary": (200, 180),
-    "judge_fallback": (320, 235), "perceive_causes": (200, 290), "draft_response": (200, 345), "__end__": (200, 400),
-    "safe_reply": (75, 235),
-}  # fmt: skip
-_EDGES = [("__start__", "check_input"), ("check_input", "detect_emotion"), ("check_input", "safe_reply"),
-          ("check_input", "__end__"), ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
-          ("safe_reply", "__end__"), ("judge_primary", "perceive_causes"),
-          ("judge_primary", "judge_fallback"), ("judge_fallback", "perceive_causes"),
-          ("perceive_causes", "draft_response"), ("draft_response", "__end__")]  # fmt: skip
+_ROW_HEIGHT, _COLUMN_WIDTH, _MARGIN = 55, 150, 20
 
 
-def graph_svg(visited: Iterable[str]) -> str:
-    """Draw the HEF graph with the visited nodes and the edges taken highlighted."""
+def layout(shape: GraphShape) -> dict[str, tuple[int, int]]:
+    """Node centres in the SVG: one row per depth, the nodes of a row side by side around the middle."""
+    levels = shape.levels()
+    rows: dict[int, list[str]] = {}
+    for node in shape.nodes:
+        rows.setdefault(levels[node], []).append(node)
+    width = max(len(row) for row in rows.values()) * _COLUMN_WIDTH
+    centres = {}
+    for depth, row in rows.items():
+        for index, node in enumerate(row):
+            x = width // 2 + int((index - (len(row) - 1) / 2) * _COLUMN_WIDTH)
+            centres[node] = (x, _MARGIN + depth * _ROW_HEIGHT)
+    return centres
+
+
+def graph_svg(shape: GraphShape, visited: Iterable[str] = ()) -> str:
+    """Draw the graph with the visited nodes and the edges taken highlighted (conditional edges dashed)."""
+    centres = layout(shape)
     path = ["__start__", *visited, "__end__"]
     taken = set(zip(path, path[1:], strict=False))
-    parts = ['<svg viewBox="0 0 440 420" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="HEF graph">']
-    for source, target in _EDGES:
-        (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
+    width = max(x for x, _ in centres.values()) + _COLUMN_WIDTH // 2 + _MARGIN
+    height = max(y for _, y in centres.values()) + _MARGIN + 14
+    parts = [f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" role="img" '
+             'aria-label="HEF graph">']  # fmt: skip
+    for source, target, conditional in shape.edges:
+        (x1, y1), (x2, y2) = centres[source], centres[target]
         css = "edge taken" if (source, target) in taken else "edge"
-        parts.append(
-            f'<line class="{css}" data-edge="{source}->{target}" x1="{x1}" y1="{y1 + 14}" x2="{x2}" y2="{y2 - 14}"/>'
-        )
-    for node, (x, y) in _LAYOUT.items():
+        dash = ' stroke-dasharray="5 4"' if conditional else ""
+        parts.append(f'<line class="{css}" data-edge="{source}->{target}" x1="{x1}" y1="{y1 + 14}" x2="{x2}" '
+                     f'y2="{y2 - 14}"{dash}/>')  # fmt: skip
+    for node, (x, y) in centres.items():
         css = "node visited" if node in path else "node"
-        width = 80 if node.startswith("__") else 130
+        box = 80 if node.startswith("__") else 130
         parts.append(
-            f'<g class="{css}" data-node="{node}"><rect x="{x - width / 2}" y="{y - 14}" width="{width}" height="28" '
+            f'<g class="{css}" data-node="{node}"><rect x="{x - box / 2}" y="{y - 14}" width="{box}" height="28" '
             f'rx="8"/><text x="{x}" y="{y}">{node}</text></g>'
         )
     return "".join(parts) + "</svg>"
+
+
+def standalone_svg(shape: GraphShape) -> str:
+    """The graph alone as an SVG file that carries its own style (``hef graph --svg``)."""
+    drawing = graph_svg(shape)
+    head = drawing.index(">") + 1
+    return f"{drawing[:head]}<style>{_SVG_CSS}</style>{drawing[head:]}"
 
 
 def distribution_html(distribution: dict[str, float], primary: list[str]) -> str:
@@ -185,7 +235,7 @@ def turn_html(number: int, turn: TurnTrace) -> str:
     )
     return (
         f'<section class="turn" id="turn-{number}"><h2>Turn {number}</h2>'
-        f'<div class="graph">{graph_svg(visited)}</div>'
+        f'<div class="graph">{graph_svg(turn.shape, visited)}</div>'
         f"<h3>Per-node timing</h3><table>{timing}</table>"
         f"<h3>Dialogue and cause words</h3>{dialogue_html(state.get('dialogue', []), state.get('cause_words', []))}"
         "<h3>SEM distribution (top-k marked)</h3>"
@@ -211,31 +261,3 @@ def render_html(turns: list[TurnTrace], title: str = "HEF trace") -> str:
     body = "".join(turn_html(i + 1, turn) for i, turn in enumerate(turns)) or "<p>No finished turn.</p>"
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")  # fmt: skip
-
-
-def render_graph_png(path: str) -> None:
-    """Draw the graph to a PNG with matplotlib (offline; dashed edges are conditional)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(4.8, 5.0))
-    conditional = {("judge_primary", "perceive_causes"), ("judge_primary", "judge_fallback"),
-                   ("detect_emotion", "judge_primary"), ("detect_emotion", "safe_reply"),
-                   ("check_input", "detect_emotion"), ("check_input", "safe_reply"),
-                   ("check_input", "__end__")}  # fmt: skip
-    for source, target in _EDGES:
-        (x1, y1), (x2, y2) = _LAYOUT[source], _LAYOUT[target]
-        style = "dashed" if (source, target) in conditional else "solid"
-        axis.annotate("", xy=(x2, y2 - 14), xytext=(x1, y1 + 14),
-                      arrowprops={"arrowstyle": "->", "linestyle": style, "color": "#555"})  # fmt: skip
-    for node, (x, y) in _LAYOUT.items():
-        axis.text(x, y, node, ha="center", va="center", fontsize=9,
-                  bbox={"boxstyle": "round,pad=0.4", "facecolor": "#eef0f6", "edgecolor": "#9aa3b8"})  # fmt: skip
-    axis.set_xlim(0, 420)
-    axis.set_ylim(425, 0)
-    axis.axis("off")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)

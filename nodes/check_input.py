@@ -6,7 +6,6 @@ import re
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
@@ -38,4 +37,4 @@ def route_after_input(state: HEFState) -> Literal["safe_reply", "detect_emotion"
     """Crisis turns go to the safe reply and answered (empty) turns end; the rest meet the SEM."""
     if state.get("crisis"):
         return "safe_reply"
-    return END if state.get("reply") else "detect_emotion"
+    return "__end__" if state.get("reply") else "detect_emotion"

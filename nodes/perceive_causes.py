@@ -20,7 +20,7 @@ def perceive_causes(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any
     if context.cause_source == "attribution":
         return {"cause_words": attributed_causes(state, context)}
     tagger = cause_tagger_of(context)
-    causes = tagged_causes(tagger, state["dialogue"], state["emotion"], context.num_cause_words)
+    causes = tagged_causes(tagger, state["dialogue"], str(state["emotion"]), context.num_cause_words)
     if context.cause_source == "both":
         causes = mark_agreement(causes, attributed_causes(state, context))
     return {"cause_words": causes}
@@ -29,5 +29,5 @@ def perceive_causes(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any
 def attributed_causes(state: HEFState, context: Context) -> list[dict[str, Any]]:
     """The SEM attribution's words: its own pass when the final emotion is its top-1, else a pass toward it."""
     if state["emotion"] == state["primary_emotions"][0]:
-        return list(state["sem_cause_words"][: context.num_cause_words])
-    return cause_words_for(sem_of(context), state["dialogue"], state["emotion"], context.num_cause_words)
+        return [dict(cause) for cause in state["sem_cause_words"][: context.num_cause_words]]
+    return cause_words_for(sem_of(context), state["dialogue"], str(state["emotion"]), context.num_cause_words)

@@ -1,4 +1,9 @@
-"""Shared fixtures: fakes for graph-logic tests, the real shipped models for end-to-end tests."""
+"""Shared fixtures: fakes for graph-logic tests, the real shipped models for end-to-end tests.
+
+Two tiers. A test is an *integration* test when it carries one of INTEGRATION_MARKERS (real models, data,
+servers, browsers, wheels) or uses a real-model fixture; every other test is a *unit* test, and a unit test
+that loads real weights fails, so the unit tier (`make test-fast`, `-m "not integration"`) stays fast.
+"""
 
 from __future__ import annotations
 
@@ -78,6 +83,40 @@ def fake_llm(*answers: str) -> FakeListChatModel:
     return FakeListChatModel(responses=list(answers))
 
 
+INTEGRATION_MARKERS = {"real", "data", "slow", "openai_server", "postgres", "browser", "server", "subprocess"}
+REAL_MODEL_FIXTURES = {"real_sem", "real_llm", "real_tagger", "openai_server", "data_dir"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs real weights, data or outside programs as ``integration``."""
+    for item in items:
+        markers = {mark.name for mark in item.iter_markers()}
+        if markers & INTEGRATION_MARKERS or REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_load_no_weights(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a unit test, loading a real SEM, tagger, base encoder or LLM is an error that names the fix."""
+    if request.node.get_closest_marker("integration"):
+        return
+    from hef_graph import deps
+    from hef_graph.llm import loading
+    from hef_graph.sem import cause_tagger, classifier, encoder
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a unit test loaded real weights: inject a fake, or mark the test `real`")
+
+    monkeypatch.setattr(classifier.EmotionClassifier, "from_pretrained", refuse)
+    monkeypatch.setattr(cause_tagger.CauseTagger, "from_pretrained", refuse)
+    monkeypatch.setattr(encoder, "load_base_encoder", refuse)
+    monkeypatch.setattr(cause_tagger.AutoModel, "from_pretrained", refuse)
+    for builder in ("_local_chat_model", "embedded_model_dir", "embedded_gguf", "joined_gguf"):
+        monkeypatch.setattr(loading, builder, refuse)
+    for loader in ("load_sem", "load_cause_tagger", "load_llm"):  # also models already in the model cache
+        monkeypatch.setattr(deps, loader, refuse)
+
+
 @pytest.fixture
 def scripted_sem() -> ScriptedSEM:
     return ScriptedSEM()
@@ -88,6 +127,13 @@ def real_sem():
     from hef_graph import load_sem
 
     return load_sem()
+
+
+@pytest.fixture(scope="session")
+def real_tagger():
+    from hef_graph import load_cause_tagger
+
+    return load_cause_tagger()
 
 
 @pytest.fixture(scope="session")

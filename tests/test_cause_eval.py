@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hef_graph.evaluation.causes import pick_last_turn, pick_recency_random
-from hef_graph.sem.evaluate import CauseCase, reccon_cases, span_agreement
+from hef_graph.lab.evaluation.causes import pick_last_turn, pick_recency_random
+from hef_graph.lab.sem_eval import CauseCase, reccon_cases, span_agreement
 from hef_graph.sem.words import WordSpan, join_dialogue
 
 TURNS = ["The movie tomorrow sounds great.", "Tickets sold out, sadly.", "Then we could watch movie reviews at home."]

@@ -7,13 +7,16 @@ import json
 import pytest
 import torch
 
-from hef_graph.sem import train_cause_tagger as training
+from hef_graph.lab import train_cause_tagger as training
 from hef_graph.sem.cause_tagger import CONFIG_FILE, CauseTagger, LowRankAdapted, TaggerInput
-from hef_graph.sem.model import default_base_model
+from hef_graph.sem.encoder import default_base_model
 from hef_graph.sem.resident import load_cause_tagger
 from hef_graph.sem.words import is_content_word
 
 DIALOGUE = ["My dog died this morning.", "Oh no, I am so sorry.", "I keep expecting him at the door."]
+
+
+pytestmark = pytest.mark.real  # every test here reads the MiniLM base weights
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from hef_graph import build_graph, sqlite_checkpointer
-from tests.conftest import ScriptedSEM
+from tests.conftest import ScriptedSEM, ScriptedTagger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,7 @@ class EchoModel(FakeListChatModel):
 
 def test_64_concurrent_threads_keep_their_own_turns(tmp_path):
     graph = build_graph(checkpointer=sqlite_checkpointer(tmp_path / "t.sqlite"), llm=EchoModel(responses=["x"]),
-                        sem=ScriptedSEM())  # fmt: skip
+                        sem=ScriptedSEM(), cause_tagger=ScriptedTagger())  # fmt: skip
 
     def conversation(index: int) -> list[str]:
         config = {"configurable": {"thread_id": f"user-{index}"}}
@@ -47,7 +48,7 @@ def test_64_concurrent_threads_keep_their_own_turns(tmp_path):
 KILLED_TURN = """
 import sys, time
 from hef_graph import build_graph, sqlite_checkpointer
-from tests.conftest import ScriptedSEM
+from tests.conftest import ScriptedSEM, ScriptedTagger
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 class Slow(FakeListChatModel):
@@ -57,11 +58,13 @@ class Slow(FakeListChatModel):
             time.sleep(60)
         return super()._call(messages, *args, **kwargs)
 
-graph = build_graph(checkpointer=sqlite_checkpointer(sys.argv[1]), llm=Slow(responses=["sad"]), sem=ScriptedSEM())
+graph = build_graph(checkpointer=sqlite_checkpointer(sys.argv[1]), llm=Slow(responses=["sad"]), sem=ScriptedSEM(),
+                    cause_tagger=ScriptedTagger())
 graph.invoke({"messages": [("user", "My cat is sick")]}, {"configurable": {"thread_id": "k"}}, durability="sync")
 """
 
 
+@pytest.mark.subprocess
 def test_a_process_killed_mid_turn_leaves_the_thread_loadable_and_retryable(tmp_path):
     db = tmp_path / "t.sqlite"
     process = subprocess.Popen(
@@ -72,7 +75,7 @@ def test_a_process_killed_mid_turn_leaves_the_thread_loadable_and_retryable(tmp_
     process.wait()
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     graph = build_graph(checkpointer=sqlite_checkpointer(db), llm=FakeListChatModel(responses=["Poor cat."]),
-                        sem=ScriptedSEM())  # fmt: skip
+                        sem=ScriptedSEM(), cause_tagger=ScriptedTagger())  # fmt: skip
     config = {"configurable": {"thread_id": "k"}}
     state = graph.get_state(config)
     assert state.next == ("draft_response",) and state.values["emotion"] == "sad"

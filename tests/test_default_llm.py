@@ -11,11 +11,13 @@ import re
 import pytest
 
 from hef_graph import build_graph, load_llm
-from hef_graph.evaluation.reply_metrics import cause_coverage
+from hef_graph.lab.evaluation.reply_metrics import cause_coverage
 from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
 from hef_graph.llm.loading import DEFAULT_LLM, default_llm_spec
 
 MESSAGE = "My dog died this morning. I keep expecting him at the door."
+
+pytestmark = pytest.mark.real  # the module's fixture loads a real GGUF
 
 
 @pytest.fixture(scope="module")

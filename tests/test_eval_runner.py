@@ -5,9 +5,9 @@ import json
 import pytest
 
 from hef_graph import as_runtime
-from hef_graph.evaluation import runner
-from hef_graph.evaluation.report import write_report
-from hef_graph.evaluation.runner import EvalConfig, plan, run_eval
+from hef_graph.lab.evaluation import runner
+from hef_graph.lab.evaluation.report import write_report
+from hef_graph.lab.evaluation.runner import EvalConfig, plan, run_eval
 from tests.conftest import fake_llm
 
 pytestmark = pytest.mark.data
@@ -51,8 +51,8 @@ def test_run_resumes_and_writes_the_contract_metrics(data_dir, tmp_path, monkeyp
 
 
 def test_a_turn_routed_to_the_safe_reply_is_recorded_without_an_emotion(scripted_sem):
-    from hef_graph.evaluation.systems import SYSTEMS, SystemRunner
-    from hef_graph.sem.data import DialogueSample
+    from hef_graph.lab.data import DialogueSample
+    from hef_graph.lab.evaluation.systems import SYSTEMS, SystemRunner
 
     sample = DialogueSample("conv", 1, ("I want to kill myself.",), "sad", "Please talk to someone.", "")
     record = SystemRunner(SYSTEMS["hef"], as_runtime(fake_llm("unused")), scripted_sem).run(sample, with_reply=True)
@@ -61,7 +61,7 @@ def test_a_turn_routed_to_the_safe_reply_is_recorded_without_an_emotion(scripted
 
 
 def test_the_confusion_plot_leaves_out_turns_without_an_emotion(tmp_path):
-    from hef_graph.evaluation.report import plot_confusion
+    from hef_graph.lab.evaluation.report import plot_confusion
 
     records = [{"system": "hef", "gold": "sad", "emotion": "none"}, {"system": "hef", "gold": "sad", "emotion": "sad"}]
     plot_confusion(records, "hef", tmp_path / "confusion.png")

@@ -8,7 +8,7 @@ from hef_graph import EMOTIONS, InvalidInput, build_graph
 from hef_graph.dialogue import clean_text, format_dialogue
 from hef_graph.labels import parse_emotion
 from hef_graph.sem.words import join_dialogue
-from tests.conftest import ScriptedSEM, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -36,7 +36,7 @@ def test_word_spans_point_into_their_turns(turns):
     assert format_dialogue(turns).count("Speaker:") >= 1
 
 
-GRAPH = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM())
+GRAPH = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
 
 
 @settings(max_examples=40, deadline=None)

@@ -13,7 +13,7 @@ NODES = {"check_input", "detect_emotion", "judge_primary", "judge_fallback", "pe
 
 
 def test_graph_has_five_nodes_and_both_conditional_paths():
-    drawing = build_graph(llm=fake_llm("x"), sem=ScriptedSEM()).get_graph()
+    drawing = build_graph(llm=fake_llm("x"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()).get_graph()
     assert NODES <= set(drawing.nodes)
     edges = {(edge.source, edge.target, edge.conditional) for edge in drawing.edges}
     assert ("judge_primary", "judge_fallback", True) in edges
@@ -22,7 +22,9 @@ def test_graph_has_five_nodes_and_both_conditional_paths():
 
 
 def test_stage_one_path_skips_stage_two():
-    graph = build_graph(llm=fake_llm("lonely", "I'm sorry you feel alone."), sem=ScriptedSEM())
+    graph = build_graph(
+        llm=fake_llm("lonely", "I'm sorry you feel alone."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )
     visited = [next(iter(step)) for step in graph.stream({"messages": [("user", "Nobody called me on my birthday")]})]
     assert visited == ["check_input", "detect_emotion", "judge_primary", "perceive_causes", "draft_response"]
 
@@ -44,7 +46,9 @@ def test_forced_stage_two_is_visible_in_state():
 
 
 def test_public_output_keys():
-    out = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM()).invoke({"messages": [("user", "I failed")]})
+    out = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()).invoke(
+        {"messages": [("user", "I failed")]}
+    )
     assert {"messages", "sem_distribution", "primary_emotions", "emotion", "emotion_stage", "cause_words"} <= set(out)
     assert len(out["sem_distribution"]) == 32
     assert all(set(cause) >= {"word", "score"} for cause in out["cause_words"])
@@ -58,7 +62,7 @@ def test_public_output_keys():
     ],
 )
 def test_invalid_input_raises_a_value_error_subclass(messages, message):
-    graph = build_graph(llm=fake_llm("sad"), sem=ScriptedSEM())
+    graph = build_graph(llm=fake_llm("sad"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     with pytest.raises(InvalidInput, match=re.escape(message)):
         graph.invoke({"messages": messages})
     assert issubclass(InvalidInput, ValueError)
@@ -69,6 +73,7 @@ def test_turns_accumulate_on_a_thread_and_fields_are_reset():
         checkpointer=InMemorySaver(),
         llm=fake_llm("none", "nostalgic", "Old photos bring things back.", "sad", "I'm sorry."),
         sem=ScriptedSEM(),
+        cause_tagger=ScriptedTagger(),
     )
     config = {"configurable": {"thread_id": "t1"}}
     first = graph.invoke({"messages": [("user", "I found old photos")]}, config)

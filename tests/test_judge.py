@@ -4,8 +4,16 @@ import math
 
 import pytest
 
-from hef_graph.evaluation.judge import PAIRS, PairVerdict, judge_pair, judge_replies, load_verdicts, summarise, wilson
-from hef_graph.evaluation.report import replies_markdown
+from hef_graph.lab.evaluation.judge import (
+    PAIRS,
+    PairVerdict,
+    judge_pair,
+    judge_replies,
+    load_verdicts,
+    summarise,
+    wilson,
+)
+from hef_graph.lab.evaluation.report import replies_markdown
 from hef_graph.llm.letters import LetterScoringRuntime
 from tests.conftest import fake_llm
 

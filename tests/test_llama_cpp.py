@@ -11,7 +11,7 @@ from hef_graph.judging import JudgementRequest, stage_one_prior
 from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
 from hef_graph.llm.openai_backend import OpenAIRuntime
 from hef_graph.model_cache import ModelCache
-from tests.conftest import ScriptedSEM
+from tests.conftest import ScriptedSEM, ScriptedTagger
 
 if importlib.util.find_spec("llama_cpp") is None:
     if os.environ.get("HEF_REQUIRE_OPENAI_SERVER"):
@@ -19,6 +19,8 @@ if importlib.util.find_spec("llama_cpp") is None:
     pytest.skip("llama-cpp-python is not installed (`make test` installs it)", allow_module_level=True)
 
 MESSAGE = "My dog died this morning. I keep expecting him at the door."
+
+pytestmark = pytest.mark.real  # the module's fixture loads a real GGUF
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_the_llama_cpp_spec_judges_by_scoring(llama_runtime, real_sem):
 
 
 def test_the_reply_streams_from_draft_response_only(llama_runtime):
-    graph = build_graph(llm=llama_runtime, sem=ScriptedSEM())
+    graph = build_graph(llm=llama_runtime, sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     chunks = [(chunk.content, meta["langgraph_node"])
               for chunk, meta in graph.stream({"messages": [("user", MESSAGE)]}, stream_mode="messages")
               if isinstance(chunk, AIMessageChunk) and chunk.content]  # fmt: skip

@@ -17,7 +17,7 @@ from hef_graph.judging import JudgementRequest
 from hef_graph.llm import CallPolicy, Capabilities, LLMRuntime
 from hef_graph.llm.letters import lettered_options, letters_from_top_logprobs
 from hef_graph.model_cache import ModelCache
-from tests.conftest import FlakyChatModel, ScriptedSEM, fake_llm
+from tests.conftest import FlakyChatModel, ScriptedSEM, ScriptedTagger, fake_llm
 
 
 class Status(Exception):
@@ -112,7 +112,7 @@ def test_no_module_keeps_a_mutable_registry():
     """Models, caches and scorers live in objects or the explicit ModelCache, never in module dicts or lists."""
     offenders = []
     for info in pkgutil.walk_packages(hef_graph.__path__, "hef_graph."):
-        if info.name.endswith("__main__") or info.name.startswith(("hef_graph.evaluation", "hef_graph.sem.train")):
+        if info.name.endswith("__main__") or info.name.startswith("hef_graph.lab"):
             continue  # the lab: not part of a turn
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
@@ -131,7 +131,7 @@ class RefusingSEM(ScriptedSEM):
 )
 def test_empty_and_crisis_turns_leave_before_any_model_runs(text, reply_start):
     refusing_llm = FlakyChatModel(responses=["x"], fail_on=set(range(10)))
-    graph = build_graph(llm=refusing_llm, sem=RefusingSEM())
+    graph = build_graph(llm=refusing_llm, sem=RefusingSEM(), cause_tagger=ScriptedTagger())
     visited = [next(iter(step)) for step in graph.stream({"messages": [("user", text)]})]
     out = graph.invoke({"messages": [("user", text)]})
     assert visited[0] == "check_input" and "detect_emotion" not in visited
@@ -139,7 +139,7 @@ def test_empty_and_crisis_turns_leave_before_any_model_runs(text, reply_start):
 
 
 def test_each_node_logs_one_info_line_with_its_time(caplog):
-    graph = build_graph(llm=fake_llm("lonely", "I'm here."), sem=ScriptedSEM())
+    graph = build_graph(llm=fake_llm("lonely", "I'm here."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     with caplog.at_level(logging.INFO, logger="hef_graph"):
         graph.invoke({"messages": [("user", "Nobody called me on my birthday")]})
     lines = [r.getMessage() for r in caplog.records if r.name == "hef_graph.nodes"]

@@ -5,15 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from hef_graph.evaluation.reply_metrics import bleu, cause_coverage, distinct_n, mean_length, word_tokens
-from hef_graph.metrics import (
+from hef_graph.lab.data import DialogueSample, stratified_sample
+from hef_graph.lab.evaluation.reply_metrics import bleu, cause_coverage, distinct_n, mean_length, word_tokens
+from hef_graph.lab.metrics import (
     expected_calibration_error,
     fit_temperature,
     macro_f1,
     nearest_rank_percentile,
     top_k_accuracy,
 )
-from hef_graph.sem.data import DialogueSample, stratified_sample
 
 
 def test_word_tokens_follow_nltk_treebank_per_sentence():

@@ -7,10 +7,11 @@ from hef_graph import Context, as_runtime
 from hef_graph.labels import EMOTIONS
 from hef_graph.nodes.check_input import check_input
 from hef_graph.nodes.detect_emotion import detect_emotion
-from hef_graph.nodes.draft_response import clean_reply, draft_response
+from hef_graph.nodes.draft_response import draft_response
 from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
+from hef_graph.replies import clean_reply
 from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 DIALOGUE = ["My dog died this morning.", "Oh no, I am so sorry.", "I keep expecting him at the door."]

@@ -17,7 +17,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from hef_graph import EMOTIONS, Context, build_graph, load_llm
 from hef_graph.errors import LLMUnavailable
 from hef_graph.llm.openai_backend import OpenAIRuntime
-from tests.conftest import ScriptedSEM, free_port
+from tests.conftest import ScriptedSEM, ScriptedTagger, free_port
 
 pytestmark = pytest.mark.openai_server
 MESSAGE = "My dog died this morning. I keep expecting him at the door."
@@ -47,7 +47,9 @@ def test_the_openai_spec_loads_a_scoring_runtime_from_the_base_url(openai_server
 
 
 def test_the_reply_streams_token_by_token_and_judgements_do_not(openai_server):
-    graph = build_graph(llm=chat_model(openai_server, temperature=0), sem=ScriptedSEM())  # the same text twice
+    graph = build_graph(
+        llm=chat_model(openai_server, temperature=0), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )  # the same text twice
     chunks = [
         (chunk, meta["langgraph_node"])
         for chunk, meta in graph.stream({"messages": [("user", MESSAGE)]}, stream_mode="messages")
@@ -108,9 +110,13 @@ def answer_without_logprobs(text: str) -> dict:
 @pytest.mark.parametrize("fault_server", [{"status": 500}, {"status": 429}], indirect=True, ids=["500", "429"])
 def test_server_errors_are_retried_then_unavailable_and_the_thread_survives(openai_server, fault_server):
     saver, config = InMemorySaver(), {"configurable": {"thread_id": "server-faults"}}
-    working = build_graph(checkpointer=saver, llm=chat_model(openai_server), sem=ScriptedSEM())
+    working = build_graph(
+        checkpointer=saver, llm=chat_model(openai_server), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )
     first = working.invoke({"messages": [("user", "I got the job!")]}, config)
-    broken = build_graph(checkpointer=saver, llm=chat_model(fault_server.url), sem=ScriptedSEM())
+    broken = build_graph(
+        checkpointer=saver, llm=chat_model(fault_server.url), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )
     with pytest.raises(LLMUnavailable, match=f"drafting the reply failed: smollm2 at {fault_server.url}.*3 attempts"):
         broken.invoke({"messages": [("user", "And I start on Monday.")]}, config, context=Context(llm_attempts=3))
     assert fault_server.requests == 3 * 3  # stage one, stage two and the reply, three attempts each
@@ -123,14 +129,14 @@ def test_server_errors_are_retried_then_unavailable_and_the_thread_survives(open
 
 def test_a_server_that_is_down_is_named_in_the_error():
     url = f"http://127.0.0.1:{free_port()}/v1"
-    graph = build_graph(llm=chat_model(url), sem=ScriptedSEM())
+    graph = build_graph(llm=chat_model(url), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     with pytest.raises(LLMUnavailable, match=f"at {url}.*ConnectionError"):
         graph.invoke({"messages": [("user", "Hello?")]}, context=Context(llm_attempts=2))
 
 
 @pytest.mark.parametrize("fault_server", [{"status": 200, "stall_s": 2.0}], indirect=True, ids=["slow"])
 def test_a_slow_server_times_out(fault_server):
-    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM())
+    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     started = time.perf_counter()
     with pytest.raises(LLMUnavailable, match="Timeout"):
         graph.invoke({"messages": [("user", "Hello?")]}, context=Context(llm_attempts=1, llm_timeout_s=0.5))
@@ -141,7 +147,7 @@ def test_a_slow_server_times_out(fault_server):
 def test_a_bad_request_is_not_retried(fault_server):
     import openai
 
-    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM())
+    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     with pytest.raises(openai.BadRequestError):
         graph.invoke({"messages": [("user", "Hello?")]}, context=Context(llm_attempts=3))
     assert fault_server.requests == 1
@@ -151,7 +157,7 @@ def test_a_bad_request_is_not_retried(fault_server):
     "fault_server", [{"status": 200, "body": answer_without_logprobs("Lonely")}], indirect=True, ids=["no logprobs"]
 )
 def test_a_server_without_logprobs_is_judged_by_generation_and_the_record_says_so(fault_server):
-    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM())
+    graph = build_graph(llm=chat_model(fault_server.url), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     out = graph.invoke({"messages": [("user", "Nobody called me on my birthday.")]})
     first = out["judgements"][0]
     assert first["method"] == "generated" and "no log-probabilities" in first["error"]

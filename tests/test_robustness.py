@@ -9,11 +9,16 @@ from hef_graph import EMOTIONS, Context, InvalidInput, build_graph
 from hef_graph.errors import LLMUnavailable
 from hef_graph.safety import is_crisis
 from hef_graph.sem.words import join_dialogue
-from tests.conftest import FlakyChatModel, ScriptedSEM, fake_llm
+from tests.conftest import FlakyChatModel, ScriptedSEM, ScriptedTagger, fake_llm
 
 
 def graph(*answers: str, **kwargs):
-    return build_graph(llm=fake_llm(*(answers or ("sad", "I'm here for you."))), sem=ScriptedSEM(), **kwargs)
+    return build_graph(
+        llm=fake_llm(*(answers or ("sad", "I'm here for you."))),
+        sem=ScriptedSEM(),
+        cause_tagger=ScriptedTagger(),
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,8 +74,8 @@ def test_long_input_is_cut_to_the_recent_part_in_prompts():
 
 def test_judgement_faults_leave_the_sem_emotion_standing():
     llm = FlakyChatModel(responses=["I'm sorry."], fail_on={0, 1, 2, 3, 4, 5})
-    out = build_graph(llm=llm, sem=ScriptedSEM()).invoke({"messages": [("user", "I lost my job")]},
-                                                         context=Context(llm_attempts=3))  # fmt: skip
+    graph = build_graph(llm=llm, sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
+    out = graph.invoke({"messages": [("user", "I lost my job")]}, context=Context(llm_attempts=3))
     assert out["emotion"] == "sad" and out["emotion_stage"] == "sem"
     assert [(j["method"], j["choice"]) for j in out["judgements"]] == [("failed", None), ("failed", None)]
     assert "ConnectionError" in out["judgements"][0]["error"]
@@ -79,20 +84,24 @@ def test_judgement_faults_leave_the_sem_emotion_standing():
 
 def test_a_transient_fault_is_retried():
     llm = FlakyChatModel(responses=["lonely", "I'm here."], fail_on={0})
-    out = build_graph(llm=llm, sem=ScriptedSEM()).invoke({"messages": [("user", "Nobody called")]})
+    out = build_graph(llm=llm, sem=ScriptedSEM(), cause_tagger=ScriptedTagger()).invoke(
+        {"messages": [("user", "Nobody called")]}
+    )
     assert out["emotion"] == "lonely" and out["emotion_stage"] == "primary"
 
 
 def test_a_stalled_judgement_times_out_and_degrades():
     llm = FlakyChatModel(responses=["sad", "ok"], fail_on={0, 1}, stall_s=1.0)
     context = Context(llm_timeout_s=0.2, llm_attempts=1)
-    out = build_graph(llm=llm, sem=ScriptedSEM()).invoke({"messages": [("user", "I lost my keys")]}, context=context)
+    out = build_graph(llm=llm, sem=ScriptedSEM(), cause_tagger=ScriptedTagger()).invoke(
+        {"messages": [("user", "I lost my keys")]}, context=context
+    )
     assert out["emotion_stage"] == "sem" and "did not answer within" in out["judgements"][0]["error"]
 
 
 def test_drafting_failure_reaches_the_caller_and_the_thread_stays_usable():
     llm = FlakyChatModel(responses=["sad", "unused", "sad", "Still here."], fail_on={1, 2, 3})
-    hef = build_graph(checkpointer=InMemorySaver(), llm=llm, sem=ScriptedSEM())
+    hef = build_graph(checkpointer=InMemorySaver(), llm=llm, sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     config = {"configurable": {"thread_id": "f"}}
     with pytest.raises(LLMUnavailable, match="drafting the reply failed: .* after 3 attempts"):
         hef.invoke({"messages": [("user", "My cat is sick")]}, config)

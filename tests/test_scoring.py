@@ -10,7 +10,7 @@ from hef_graph import Context, as_runtime
 from hef_graph.judging import combine, stage_one_prior
 from hef_graph.labels import NONE_OF_THESE
 from hef_graph.nodes.judge_primary import judge_primary
-from tests.conftest import ScriptedSEM, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 
 def test_stage_one_prior_gives_none_the_best_other_label():
@@ -35,10 +35,14 @@ def test_score_mode_needs_a_model_with_log_probabilities():
     assert not as_runtime(fake_llm("x")).capabilities.score_labels
     state = {"dialogue": ["I lost my job"], "primary_emotions": ["sad", "lonely", "devastated"],
              "sem_distribution": {"sad": 0.5, "lonely": 0.2, "devastated": 0.1}}  # fmt: skip
-    runtime = Runtime(context=Context(llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM(), judgement="score"))
+    runtime = Runtime(
+        context=Context(
+            llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM(), cause_tagger=ScriptedTagger(), judgement="score"
+        )
+    )
     with pytest.raises(ValueError, match="judgement='score' needs an LLM that gives log-probabilities"):
         judge_primary(state, runtime)
-    auto = Runtime(context=Context(llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM()))
+    auto = Runtime(context=Context(llm=as_runtime(fake_llm("sad")), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()))
     update = judge_primary(state, auto)  # auto falls back to generate-and-parse
     assert update["emotion"] == "sad" and update["judgements"][0]["method"] == "generated"
 

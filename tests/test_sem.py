@@ -5,7 +5,7 @@ import pytest
 from langchain_core.tools import BaseTool
 
 from hef_graph import EMOTIONS, EmotionModel, SEMTool, load_sem
-from hef_graph.sem.model import integration_points
+from hef_graph.sem.attribution import integration_points
 from hef_graph.sem.words import join_dialogue
 
 DIALOGUES = [
@@ -90,18 +90,17 @@ def test_attributions_add_up_to_the_change_in_the_target_log_probability(real_se
     """Completeness, the axiom that makes integrated gradients faithful: scores sum to f(input) - f(baseline)."""
     import torch
 
-    from hef_graph.sem.model import EmotionClassifier
+    from hef_graph.sem.attribution import integrated_gradients, padded_baseline
 
-    fine = EmotionClassifier(real_sem.members, ig_steps=64)
-    batch = fine._encode([join_dialogue(DIALOGUES[0])])
-    scores, _ = fine._integrated_gradients(batch, ["sad"], lambda logits: logits.mean(0))
+    tokenizer = real_sem.tokenizer
+    batch = tokenizer([join_dialogue(DIALOGUES[0]).text], return_tensors="pt")
     ids, mask = batch["input_ids"], batch["attention_mask"]
-    special = torch.tensor([[t in fine.tokenizer.all_special_ids for t in row] for row in ids.tolist()])
-    baseline = torch.where(special, ids, torch.full_like(ids, fine.tokenizer.pad_token_id))
+    baseline = padded_baseline(ids, tokenizer.all_special_ids, tokenizer.pad_token_id)
     label = EMOTIONS.index("sad")
+    scores = integrated_gradients(real_sem.members, ids, mask, baseline, 64, lambda logits: [label])
     with torch.inference_mode():
         change = sum(
             (torch.log_softmax(m(ids, mask), -1) - torch.log_softmax(m(baseline, mask), -1))[0, label].item()
-            for m in fine.members
-        ) / len(fine.members)
+            for m in real_sem.members
+        ) / len(real_sem.members)
     assert scores.sum() == pytest.approx(change, rel=0.1, abs=0.05)

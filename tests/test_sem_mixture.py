@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from hef_graph.metrics import log_softmax
+from hef_graph.lab.fit_lexical import fit_lexical, tfidf_vectorizer
+from hef_graph.lab.train_sem import likelihood_mixture
 from hef_graph.sem.lexical import LexicalMember
-from hef_graph.sem.model import Mixture, speaker_turns
-from hef_graph.sem.train import likelihood_mixture
+from hef_graph.sem.mixture import Mixture, speaker_turns
+from hef_graph.sem.probabilities import log_softmax
 
 TEXTS = ["my dog died and I miss him", "I won the lottery today", "my cat died last week", "we won the big game",
          "the storm scared me", "that storm really scared us"]  # fmt: skip
@@ -20,10 +21,10 @@ def test_speaker_turns_keep_the_last_turn_and_every_second_before_it():
 
 
 def test_lexical_member_round_trips_through_its_files(tmp_path):
-    member = LexicalMember.fit(TEXTS * 3, LABELS * 3, num_labels=5, max_features=100)
+    member = fit_lexical(TEXTS * 3, LABELS * 3, num_labels=5, max_features=100)
     member.save(tmp_path)
     loaded = LexicalMember.load(tmp_path)
-    assert loaded.vectorizer.vocabulary_ == member.vectorizer.vocabulary_
+    assert loaded.vocabulary == member.vocabulary
     texts = ["my dog died", "we won", "the storm"]
     before, after = member.log_proba(texts), loaded.log_proba(texts)
     assert after.shape == (3, 5)
@@ -33,15 +34,29 @@ def test_lexical_member_round_trips_through_its_files(tmp_path):
     assert np.exp(after[:, [2, 4]]).max() < 1e-6  # labels never seen in training stay impossible
 
 
+def test_numpy_features_match_scikit_learns_vectorizer():
+    """The runtime scores TF-IDF without scikit-learn; its features must be the fitted vectorizer's."""
+    texts = [*TEXTS, "My DOG died... and I'm sad, sad, sad!", "naïve café storm", "a b", ""]
+    vectorizer = tfidf_vectorizer(100)
+    expected = vectorizer.fit(TEXTS * 3).transform(texts).toarray()
+    member = LexicalMember(dict(vectorizer.vocabulary_), vectorizer.idf_, np.zeros((2, 1)), np.zeros(2))
+    for row, text in enumerate(texts):
+        dense = np.zeros(len(vectorizer.vocabulary_))
+        indices, values = member.features(text)
+        dense[indices] = values
+        np.testing.assert_allclose(dense, expected[row], atol=1e-12)
+    assert member.features("")[0].size == 0
+
+
 def test_a_two_class_head_becomes_the_equivalent_softmax():
-    member = LexicalMember.fit(TEXTS[:4] * 3, LABELS[:4] * 3, num_labels=3, max_features=100)
+    member = fit_lexical(TEXTS[:4] * 3, LABELS[:4] * 3, num_labels=3, max_features=100)
     probabilities = np.exp(member.log_proba(["my dog died", "we won the game"]))
     assert probabilities.argmax(1).tolist() == [0, 1]
     assert probabilities[:, 2].max() < 1e-6
 
 
 def test_mix_weights_the_parts_in_log_space(real_sem):
-    from hef_graph.sem.model import EmotionClassifier
+    from hef_graph.sem.classifier import EmotionClassifier
 
     two = EmotionClassifier(real_sem.members[:2])
     parts = {name: log_softmax(np.random.default_rng(i).normal(size=(2, 32))) for i, name in
@@ -84,7 +99,7 @@ def test_the_shipped_sem_mixes_its_parts_and_its_logits_are_the_mix(real_sem):
 
 
 def test_a_weight_without_its_member_is_refused(real_sem):
-    from hef_graph.sem.model import EmotionClassifier
+    from hef_graph.sem.classifier import EmotionClassifier
 
     with pytest.raises(ValueError, match="needs the lexical member"):
         EmotionClassifier(real_sem.members, mixture=Mixture(lexical=0.5))
@@ -97,7 +112,7 @@ def test_a_weight_without_its_member_is_refused(real_sem):
 
 
 def test_recency_weighs_cause_words_toward_the_latest_turns(real_sem):
-    from hef_graph.sem.model import EmotionClassifier
+    from hef_graph.sem.classifier import EmotionClassifier
 
     dialogue = ["My dog died last week.", "I am so sorry.", "The funeral for my grandmother is today."]
     flat = EmotionClassifier(real_sem.members, cause_recency=1.0).analyze([dialogue], n=10, targets=["sad"])[0]

@@ -8,9 +8,9 @@ import torch
 from safetensors.torch import load_file
 
 import hef_graph
+from hef_graph.lab.train_sem import TrainConfig, build_examples, length_bucketed_batches
 from hef_graph.labels import EMOTIONS
-from hef_graph.sem.model import EncoderMember, base_weights, default_base_model, load_base_encoder
-from hef_graph.sem.train import TrainConfig, build_examples, length_bucketed_batches
+from hef_graph.sem.encoder import EncoderMember, base_weights, default_base_model, load_base_encoder
 from hef_graph.sem.words import join_dialogue
 
 
@@ -18,6 +18,7 @@ def fresh_member() -> EncoderMember:
     return EncoderMember(load_base_encoder(default_base_model(), "cpu"), len(EMOTIONS))
 
 
+@pytest.mark.real
 def test_only_changed_embedding_rows_are_stored_and_the_rest_come_from_the_base(tmp_path):
     member = fresh_member()
     state = member.state_dict()

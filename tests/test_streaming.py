@@ -5,13 +5,15 @@ import asyncio
 from langchain_core.messages import AIMessageChunk
 
 from hef_graph import build_graph
-from tests.conftest import ScriptedSEM, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 INPUT = {"messages": [("user", "Nobody came to my birthday party")]}
 
 
 def graph():
-    return build_graph(llm=fake_llm("lonely", "That must have hurt. I'm here."), sem=ScriptedSEM())
+    return build_graph(
+        llm=fake_llm("lonely", "That must have hurt. I'm here."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )
 
 
 def test_updates_custom_and_messages_modes():

@@ -10,14 +10,16 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hef_graph import Context, build_graph
-from hef_graph.trace import render_graph_png, render_html, traced_invoke, turns_from_history
+from hef_graph.trace import GraphShape, graph_svg, render_html, standalone_svg, traced_invoke, turns_from_history
 from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
 ARTEFACTS = Path(os.environ.get("HEF_TEST_ARTEFACTS", Path(__file__).resolve().parents[1] / "test-artefacts"))
 
 
 def fallback_turn():
-    graph = build_graph(llm=fake_llm("none", "nostalgic", "Old photos bring it back."), sem=ScriptedSEM())
+    graph = build_graph(
+        llm=fake_llm("none", "nostalgic", "Old photos bring it back."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()
+    )
     return traced_invoke(graph, {"messages": [("user", "I found my old school photos in the attic")]})
 
 
@@ -36,11 +38,11 @@ def test_trace_records_the_path_and_renders_every_part():
 
 
 def test_trace_says_where_the_tagger_and_the_attribution_agree():
-    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM())
+    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     tagged_only = render_html([traced_invoke(graph, {"messages": [("user", "My cat died last night")]},
                                              context=Context(cause_tagger=ScriptedTagger()))])  # fmt: skip
     assert 'class="agreement"' not in tagged_only and '<mark class="cause"' in tagged_only
-    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM())
+    graph = build_graph(llm=fake_llm("sad", "I'm sorry."), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     context = Context(cause_tagger=ScriptedTagger(), cause_source="both")
     both = render_html([traced_invoke(graph, {"messages": [("user", "My cat died last night")]}, context=context)])
     assert '<mark class="cause agrees"' in both
@@ -54,14 +56,15 @@ def test_trace_page_loads_nothing_from_the_network():
 
 
 def test_user_text_is_escaped():
-    graph = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM())
+    graph = build_graph(llm=fake_llm("sad", "ok"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger())
     page = render_html([traced_invoke(graph, {"messages": [("user", "<script>alert(1)</script> my cat died")]})])
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in page and "</script>" not in page
+    assert "&lt;/script&gt;" in page or "&lt;/<mark" in page  # escaped, whether or not a cause word is marked
 
 
 def test_history_gives_one_trace_per_turn():
     graph = build_graph(checkpointer=InMemorySaver(), llm=fake_llm("sad", "Sorry.", "none", "nostalgic", "Old times?"),
-                        sem=ScriptedSEM())  # fmt: skip
+                        sem=ScriptedSEM(), cause_tagger=ScriptedTagger())  # fmt: skip
     config = {"configurable": {"thread_id": "x"}}
     graph.invoke({"messages": [("user", "My cat died")]}, config)
     graph.invoke({"messages": [("user", "Nobody called")]}, config)
@@ -70,12 +73,25 @@ def test_history_gives_one_trace_per_turn():
     assert "judge_fallback" in [n for n, _ in turns[1].steps] and "judge_fallback" not in [n for n, _ in turns[0].steps]
 
 
-def test_graph_png_renders_offline(tmp_path):
-    path = tmp_path / "graph.png"
-    render_graph_png(str(path))
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_the_drawing_follows_the_compiled_graph():
+    """Trace and `hef graph --svg` read the topology from the graph that ran, not from a list of their own."""
+    full = GraphShape.of(build_graph(llm=fake_llm("x"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger()))
+    no_reply = GraphShape.of(
+        build_graph(llm=fake_llm("x"), sem=ScriptedSEM(), cause_tagger=ScriptedTagger(), reply=False)
+    )
+    assert ("perceive_causes", "draft_response", False) in full.edges
+    assert ("judge_primary", "judge_fallback", True) in full.edges
+    assert "draft_response" not in no_reply.nodes and ("perceive_causes", "__end__", False) in no_reply.edges
+    levels = full.levels()
+    assert levels["__start__"] == 0 and levels["judge_fallback"] > levels["judge_primary"] > levels["detect_emotion"]
+    assert levels["__end__"] == max(levels.values())
+    drawing = graph_svg(no_reply, ["check_input", "detect_emotion", "judge_primary", "perceive_causes"])
+    assert 'data-edge="perceive_causes->__end__"' in drawing and "draft_response" not in drawing
+    assert drawing.count('class="node visited"') == 6 and "stroke-dasharray" in drawing
+    assert standalone_svg(full).startswith("<svg") and "<style>" in standalone_svg(full)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_trace_renders_in_headless_chromium(tmp_path):
     page = tmp_path / "trace.html"

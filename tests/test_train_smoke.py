@@ -6,8 +6,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hef_graph.sem.model import EmotionClassifier, base_weights
-from hef_graph.sem.train import TrainConfig, train_sem
+from hef_graph.lab.train_sem import TrainConfig, train_sem
+from hef_graph.sem.classifier import EmotionClassifier
+from hef_graph.sem.encoder import base_weights
 
 pytestmark = pytest.mark.data
 

@@ -1,9 +1,11 @@
 """A wheel built from the tree and installed into a fresh venv imports, finds its prompts and answers."""
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,36 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wheel_venv(tmp_path_factory) -> Path:
+def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(ROOT)],
                    check=True, capture_output=True)  # fmt: skip
-    wheel = next((work / "dist").glob("hef_graph-*.whl"))
+    return next((work / "dist").glob("hef_graph-*.whl"))
+
+
+def requirement_names(metadata: str, extra: str | None) -> set[str]:
+    """Distribution names a wheel requires: unconditionally (extra None) or for one extra."""
+    lines = [
+        line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if line.startswith("Requires-Dist:")
+    ]
+    wanted = [line for line in lines if ("extra ==" not in line if extra is None else f'extra == "{extra}"' in line)]
+    return {re.split(r"[\s<>=!~;\[]", line, maxsplit=1)[0].lower() for line in wanted}
+
+
+def test_the_runtime_requirements_leave_the_lab_packages_to_extras(wheel):
+    """`pip install hef-graph` brings no evaluation or plotting package; the extras do."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    runtime = requirement_names(metadata, None)
+    assert runtime.isdisjoint({"nltk", "matplotlib", "scikit-learn", "bert-score", "sacrebleu"})
+    assert {"langgraph", "torch", "sentence-transformers", "llama-cpp-python"} <= runtime
+    assert {"nltk", "matplotlib"} <= requirement_names(metadata, "eval")
+    assert "scikit-learn" in requirement_names(metadata, "train")
+
+
+@pytest.fixture(scope="module")
+def wheel_venv(wheel, tmp_path_factory) -> Path:
+    work = wheel.parent.parent
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"

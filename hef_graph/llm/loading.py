@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from hef_graph.llm.gguf_parts import PACKAGED, joined_gguf
 from hef_graph.llm.llama_cpp_backend import LlamaCppChat, LlamaCppRuntime
@@ -55,7 +56,7 @@ def embedded_model_dir() -> Path:
         AutoTokenizer.from_pretrained(gguf_dir, gguf_file=_GGUF_NAME).save_pretrained(staging)
         model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=_GGUF_NAME)
         # The GGUF weights are already dequantised to fp32; drop the marker that blocks saving.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.save_pretrained(staging)
@@ -90,7 +91,8 @@ def _local_chat_model(path: Path, device: str) -> BaseChatModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
 
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32).to(device)
+    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32)
+    model = model.to(device)  # type: ignore[arg-type]
     model.generation_config.pad_token_id = tokenizer.pad_token_id or tokenizer.eos_token_id
     generator = pipeline(
         "text-generation", model=model, tokenizer=tokenizer, return_full_text=False,
@@ -103,7 +105,7 @@ def _endpoint_chat_model(url: str) -> BaseChatModel:
     """Wrap a text-generation-inference server as a chat model."""
     from langchain_huggingface import ChatHuggingFace, HuggingFaceEndpoint
 
-    endpoint = HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=60, repetition_penalty=1.3)
+    endpoint = HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=60, repetition_penalty=1.3)  # type: ignore[call-arg]
     return ChatHuggingFace(llm=endpoint, model_id=url)
 
 
@@ -133,7 +135,7 @@ def load_llm(
     spec = spec or default_llm_spec()
     if spec.startswith(OPENAI_PREFIX):  # an HTTP client holds no weights: built anew, never cached
         return _openai_runtime(spec.removeprefix(OPENAI_PREFIX), base_url or os.environ.get("OPENAI_BASE_URL"))
-    from hef_graph.sem.model import best_device
+    from hef_graph.devices import best_device
 
     device = device or best_device()
     return cache.get(("llm", spec, device), lambda: _build(spec, device))
@@ -172,7 +174,9 @@ def _openai_runtime(model: str, base_url: str | None) -> LLMRuntime:
     key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if base_url else None)
     if key is None:
         raise ValueError("set OPENAI_API_KEY, or pass base_url (or OPENAI_BASE_URL) of a local server")
-    return OpenAIRuntime(ChatOpenAI(model=model, base_url=base_url, api_key=key, temperature=0, max_retries=0))
+    return OpenAIRuntime(
+        ChatOpenAI(model=model, base_url=base_url, api_key=SecretStr(key), temperature=0, max_retries=0)
+    )
 
 
 def gguf_file(name: str) -> Path:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hef_graph.sem.model import Analysis, EmotionClassifier
+from hef_graph.sem.classifier import Analysis, EmotionClassifier
 
 
 @dataclass

@@ -225,7 +225,7 @@ class CauseTagger(nn.Module):
     @classmethod
     def from_pretrained(cls, folder: Path, base_model: Path | None = None, device: str = "cpu") -> CauseTagger:
         """Build the base encoder, then put the saved tuned layers and head on it."""
-        from hef_graph.sem.model import default_base_model
+        from hef_graph.sem.encoder import default_base_model
 
         config = json.loads((Path(folder) / CONFIG_FILE).read_text())
         tagger = cls(base_model or default_base_model(), config["tuned_layers"], config.get("adapter_rank", 0))

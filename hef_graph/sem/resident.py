@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from hef_graph.devices import best_device
 from hef_graph.model_cache import DEFAULT_MODEL_CACHE, ModelCache
 from hef_graph.sem.cause_tagger import CauseTagger
-from hef_graph.sem.model import EmotionClassifier, best_device
+from hef_graph.sem.classifier import EmotionClassifier
 
 
 def shipped_sem_dir() -> Path:

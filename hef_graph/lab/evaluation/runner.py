@@ -14,9 +14,9 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from hef_graph.evaluation.systems import DEFAULT_SYSTEMS, REPLY_SYSTEMS, SYSTEMS, SystemRunner
+from hef_graph.lab.data import DialogueSample, load_samples, stratified_sample
+from hef_graph.lab.evaluation.systems import DEFAULT_SYSTEMS, REPLY_SYSTEMS, SYSTEMS, SystemRunner
 from hef_graph.llm import load_llm
-from hef_graph.sem.data import DialogueSample, load_samples, stratified_sample
 from hef_graph.sem.resident import load_sem
 
 PREDICTIONS = "predictions.jsonl"

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from hef_graph.lab.data import DialogueSample, load_reccon, load_samples
+from hef_graph.lab.metrics import expected_calibration_error, macro_f1, top_k_accuracy
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import expected_calibration_error, macro_f1, softmax, top_k_accuracy
-from hef_graph.sem.data import DialogueSample, load_reccon, load_samples
-from hef_graph.sem.model import EmotionClassifier
+from hef_graph.sem.classifier import EmotionClassifier
+from hef_graph.sem.probabilities import softmax
 from hef_graph.sem.words import WordSpan, is_content_word, join_dialogue
 
 # RECCON-DD uses DailyDialog's six basic emotions; attribution targets their nearest ED label.

@@ -55,7 +55,7 @@ def cause_coverage(reply: str, cause_words: Sequence[str]) -> float | None:
 def _encoder():
     from sentence_transformers import SentenceTransformer
 
-    from hef_graph.sem.model import default_base_model
+    from hef_graph.sem.encoder import default_base_model
 
     return SentenceTransformer(str(default_base_model()), device="cpu", local_files_only=True)
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from hef_graph.sem.cause_tagger import CauseTagger
-from hef_graph.sem.data import load_samples
-from hef_graph.sem.evaluate import (
+from hef_graph.lab.data import load_samples
+from hef_graph.lab.sem_eval import (
     CauseCase,
     Picker,
     content_words,
@@ -30,7 +29,9 @@ from hef_graph.sem.evaluate import (
     run_picker,
     span_agreement,
 )
-from hef_graph.sem.model import CAUSE_RECENCY, EmotionClassifier
+from hef_graph.sem.attribution import CAUSE_RECENCY
+from hef_graph.sem.cause_tagger import CauseTagger
+from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.words import WordSpan
 
 

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hef_graph.evaluation.causes import pick_tagger
+from hef_graph.lab.data import load_reccon
+from hef_graph.lab.evaluation.causes import pick_tagger
+from hef_graph.lab.sem_eval import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, is_adapter_parameter
-from hef_graph.sem.data import load_reccon
-from hef_graph.sem.evaluate import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"

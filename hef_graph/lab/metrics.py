@@ -6,16 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax, numerically stable."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, numerically stable."""
-    return np.exp(log_softmax(logits))
+from hef_graph.sem.probabilities import log_softmax
 
 
 def top_k_accuracy(probabilities: np.ndarray, gold: Sequence[int], k: int) -> float:

@@ -20,18 +20,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from hef_graph.devices import best_device
+from hef_graph.lab.data import DialogueSample, listener_turn_samples, load_conversations, load_samples
+from hef_graph.lab.fit_lexical import fit_lexical, label_head
+from hef_graph.lab.metrics import expected_calibration_error, fit_temperature, top_k_accuracy
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import expected_calibration_error, fit_temperature, softmax, top_k_accuracy
-from hef_graph.sem.data import DialogueSample, listener_turn_samples, load_conversations, load_samples
-from hef_graph.sem.lexical import LexicalMember, label_head
-from hef_graph.sem.model import (
-    EmotionClassifier,
-    EncoderMember,
-    Mixture,
-    best_device,
-    default_base_model,
-    load_base_encoder,
-)
+from hef_graph.sem.classifier import EmotionClassifier
+from hef_graph.sem.encoder import EncoderMember, default_base_model, load_base_encoder
+from hef_graph.sem.mixture import Mixture
+from hef_graph.sem.probabilities import softmax
 from hef_graph.sem.words import join_dialogue
 
 
@@ -252,7 +249,7 @@ def fit_mixture(
     mixed valid logits, so calibration does not run every member over valid again.
     """
     texts = [join_dialogue(example.turns).text for example in examples]
-    classifier.lexical = LexicalMember.fit(texts, [example.label for example in examples], len(classifier.labels))
+    classifier.lexical = fit_lexical(texts, [example.label for example in examples], len(classifier.labels))
     fit_frozen_member(classifier, examples, base_model)
     parts = classifier.parts([list(sample.context) for sample in valid], every=True)
     gold = [EMOTIONS.index(sample.emotion) for sample in valid]

@@ -12,12 +12,12 @@ from langchain_core.callbacks import BaseCallbackHandler
 from hef_graph.context import Context
 from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
+from hef_graph.lab.data import DialogueSample
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, load_llm
 from hef_graph.llm.runtime import NO_STREAM
-from hef_graph.nodes.draft_response import clean_reply
 from hef_graph.prompting import dialogue_prompt
-from hef_graph.sem.data import DialogueSample
+from hef_graph.replies import clean_reply
 from hef_graph.sem.protocol import EmotionModel
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from hef_graph.evaluation import reply_metrics as rm
-from hef_graph.evaluation.judge import replied_records
-from hef_graph.evaluation.systems import SYSTEMS
+from hef_graph.lab.evaluation import reply_metrics as rm
+from hef_graph.lab.evaluation.judge import replied_records
+from hef_graph.lab.evaluation.systems import SYSTEMS
+from hef_graph.lab.metrics import macro_f1
 from hef_graph.labels import EMOTIONS
-from hef_graph.metrics import macro_f1
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
