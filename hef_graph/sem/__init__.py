@@ -1,1 +1,4 @@
-"""The small empathetic model: data, classifier, attribution, training and its LangChain tool."""
+"""SEM and cause-tagger inference: the classifier and its parts, attribution, the tagger, the LangChain tool.
+
+Training and evaluation live in the lab (``hef_graph.lab``).
+"""
