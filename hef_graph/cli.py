@@ -134,6 +134,9 @@ def train_cause_tagger_command(
     adapter_rank: Annotated[int, typer.Option(help="Rank of low-rank updates of the lower layers (0: frozen).")] = 16,
     learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate (linear decay).")] = 1e-4,
     seed: Annotated[int, typer.Option(help="Seed of the initialisation and batch order.")] = 0,
+    content_words_only: Annotated[
+        bool, typer.Option(help="Score the loss on content words only (stopwords are never cause words).")
+    ] = False,
 ) -> None:
     """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
     require_extra("eval")
@@ -141,8 +144,10 @@ def train_cause_tagger_command(
     from hef_graph.lab.train_cause_tagger import TaggerTraining, train_cause_tagger
     from hef_graph.sem.encoder import default_base_model
 
-    settings = TaggerTraining(epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank,
-                              learning_rate=learning_rate, seed=seed)  # fmt: skip
+    settings = TaggerTraining(
+        epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank, learning_rate=learning_rate,
+        seed=seed, content_words_only=content_words_only,
+    )  # fmt: skip
     try:
         record = train_cause_tagger(data_dir or default_data_dir(), output_dir, default_base_model(), settings)
     except (ValueError, FileNotFoundError) as error:
@@ -195,6 +200,12 @@ def eval_causes_command(
     words: Annotated[int, typer.Option(help="Cause words per target (top-n).")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the random baselines and of the timing sample.")] = 0,
     limit: Annotated[int | None, typer.Option(help="Only the first N targets (smoke runs).")] = None,
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated extra methods (default: all); the tagger, last_turn and recency_random always run."
+        ),
+    ] = None,
 ) -> None:
     """Score the cause tagger and the baselines against RECCON-DD's human cause spans; time the tagger."""
     require_extra("eval")
@@ -203,8 +214,11 @@ def eval_causes_command(
     from hef_graph.sem.resident import load_cause_tagger, load_sem
 
     try:
-        report = evaluate_causes(load_sem(device="cpu"), load_cause_tagger(tagger, "cpu"),
-                                 data_dir or default_data_dir(), split, words, seed, limit=limit)  # fmt: skip
+        only = [name.strip() for name in methods.split(",") if name.strip()] if methods is not None else None
+        report = evaluate_causes(
+            load_sem(device="cpu"), load_cause_tagger(tagger, "cpu"), data_dir or default_data_dir(), split, words,
+            seed, limit=limit, only=only,
+        )  # fmt: skip
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
     write_report(output_dir / "causes_eval", report, markdown_report(report))

@@ -126,7 +126,8 @@ _CSS = "".join(
     ]
 )
 
-_ROW_HEIGHT, _COLUMN_WIDTH, _MARGIN = 55, 150, 20
+_ROW_HEIGHT, _COLUMN_WIDTH, _MARGIN, _LANE = 55, 150, 20, 30
+"""Pixels: a row per depth, a column per node of a row, the border, and a lane each side for long edges."""
 
 
 def layout(shape: GraphShape) -> dict[str, tuple[int, int]]:
@@ -139,7 +140,7 @@ def layout(shape: GraphShape) -> dict[str, tuple[int, int]]:
     centres = {}
     for depth, row in rows.items():
         for index, node in enumerate(row):
-            x = width // 2 + int((index - (len(row) - 1) / 2) * _COLUMN_WIDTH)
+            x = _LANE + width // 2 + int((index - (len(row) - 1) / 2) * _COLUMN_WIDTH)
             centres[node] = (x, _MARGIN + depth * _ROW_HEIGHT)
     return centres
 
@@ -149,16 +150,23 @@ def graph_svg(shape: GraphShape, visited: Iterable[str] = ()) -> str:
     centres = layout(shape)
     path = ["__start__", *visited, "__end__"]
     taken = set(zip(path, path[1:], strict=False))
-    width = max(x for x, _ in centres.values()) + _COLUMN_WIDTH // 2 + _MARGIN
+    width = max(x for x, _ in centres.values()) + _COLUMN_WIDTH // 2 + _LANE
     height = max(y for _, y in centres.values()) + _MARGIN + 14
+    middle = width / 2
     parts = [f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" role="img" '
              'aria-label="HEF graph">']  # fmt: skip
     for source, target, conditional in shape.edges:
         (x1, y1), (x2, y2) = centres[source], centres[target]
         css = "edge taken" if (source, target) in taken else "edge"
         dash = ' stroke-dasharray="5 4"' if conditional else ""
-        parts.append(f'<line class="{css}" data-edge="{source}->{target}" x1="{x1}" y1="{y1 + 14}" x2="{x2}" '
-                     f'y2="{y2 - 14}"{dash}/>')  # fmt: skip
+        if y2 - y1 <= _ROW_HEIGHT:  # to the next row: straight
+            line = f"M {x1} {y1 + 14} L {x2} {y2 - 14}"
+        else:  # past other rows: round a side lane, clear of the boxes in between
+            lane = _LANE / 2 if (x1 + x2) / 2 <= middle else width - _LANE / 2
+            control = (lane - (x1 + x2) / 8) / 0.75  # puts the curve's midpoint in the lane
+            bends = f"{control:.0f} {y1 + _ROW_HEIGHT} {control:.0f} {y2 - _ROW_HEIGHT}"
+            line = f"M {x1} {y1 + 14} C {bends} {x2} {y2 - 14}"
+        parts.append(f'<path class="{css}" data-edge="{source}->{target}" d="{line}"{dash}/>')
     for node, (x, y) in centres.items():
         css = "node visited" if node in path else "node"
         box = 80 if node.startswith("__") else 130

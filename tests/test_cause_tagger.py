@@ -107,3 +107,13 @@ def test_training_resumes_where_it_stopped(tmp_path, data_dir, monkeypatch):
     assert steps.count("second run") == 6 - 2  # the checkpoint after step 2 is where the rerun starts
     assert [e["epoch"] for e in record["epochs"]] == [0] and record["best"]["epoch"] == 0
     assert CauseTagger.from_pretrained(tmp_path).tag(DIALOGUE, "sad", 3)
+
+
+def test_content_words_only_leaves_stopwords_out_of_the_loss(shipped):
+    dialogue = ["My dog died this morning."]
+    words = {(0, 3), (0, 7), (0, 12)}  # dog, died, this: the human span "dog died this"
+    example = training.SpanExample(dialogue, "sad", frozenset(words))
+    _, every = training.token_targets(shipped, [example])
+    _, content = training.token_targets(shipped, [example], content_words_only=True)
+    assert (every >= 0).sum() > (content >= 0).sum() > 0
+    assert (every == 1).sum() == 3 and (content == 1).sum() == 2  # "this" is a stopword: left out, not negative

@@ -22,6 +22,7 @@ from hef_graph.lab.data import load_reccon
 from hef_graph.lab.evaluation.causes import pick_tagger
 from hef_graph.lab.sem_eval import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, is_adapter_parameter
+from hef_graph.sem.words import is_content_word
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -42,6 +43,8 @@ class TaggerTraining:
     adapter_rank: int = 16
     """Rank of the low-rank updates of the layers below the tuned ones (0: those layers stay frozen)."""
     adapter_learning_rate: float = 5e-4
+    content_words_only: bool = False
+    """Score the loss on content words only: the words a cause-word list can hold (stopwords never are)."""
     seed: int = 0
     save_every: int = 50
     train_limit: int | None = None
@@ -67,8 +70,13 @@ def span_examples(data_dir: Path, split: str) -> list[SpanExample]:
     return examples
 
 
-def token_targets(tagger: CauseTagger, examples: Sequence[SpanExample]) -> tuple[dict[str, Tensor], Tensor]:
-    """Encode a batch; targets are 1 inside a cause span, 0 elsewhere, and -1 for tokens that are no word."""
+def token_targets(
+    tagger: CauseTagger, examples: Sequence[SpanExample], content_words_only: bool = False
+) -> tuple[dict[str, Tensor], Tensor]:
+    """Encode a batch; targets are 1 inside a cause span, 0 elsewhere, and -1 for tokens left out of the loss.
+
+    Tokens that are no word are always left out; with ``content_words_only``, stopword tokens too.
+    """
     inputs = [TaggerInput.of(example.turns, example.emotion) for example in examples]
     batch = tagger.encode(inputs)
     targets = torch.full(batch["word_index"].shape, -1.0)
@@ -76,6 +84,8 @@ def token_targets(tagger: CauseTagger, examples: Sequence[SpanExample]) -> tuple
         for position, index in enumerate(batch["word_index"][row].tolist()):
             if index >= 0:
                 word = item.original(item.reversed_turns.words[index])
+                if content_words_only and not is_content_word(word.text):
+                    continue
                 targets[row, position] = float((word.turn, word.start) in example.cause_words)
     return batch, targets
 
@@ -122,7 +132,7 @@ def train_cause_tagger(
         for step, batch in enumerate(batches(examples, settings.batch_size, settings.seed + epoch)):
             if step < done_in_epoch:
                 continue
-            loss = training_step(tagger, batch, optimiser, scheduler)
+            loss = training_step(tagger, batch, optimiser, scheduler, settings.content_words_only)
             if step % 20 == 0:
                 log.info("epoch %d step %d/%d loss %.4f", epoch, step, steps_per_epoch, loss)
             if (step + 1) % settings.save_every == 0:
@@ -152,9 +162,11 @@ def parameter_groups(tagger: CauseTagger, settings: TaggerTraining) -> list[dict
     return groups + ([{"params": adapters, "lr": settings.adapter_learning_rate}] if adapters else [])
 
 
-def training_step(tagger: CauseTagger, batch: list[SpanExample], optimiser, scheduler) -> float:
-    """One optimiser step of token-level binary cross-entropy (tokens that are no word are left out)."""
-    encoded, targets = token_targets(tagger, batch)
+def training_step(
+    tagger: CauseTagger, batch: list[SpanExample], optimiser, scheduler, content_words_only: bool = False
+) -> float:
+    """One optimiser step of token-level binary cross-entropy (over the tokens ``token_targets`` keeps)."""
+    encoded, targets = token_targets(tagger, batch, content_words_only)
     logits = tagger(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
     mask = targets >= 0
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits[mask], targets[mask])
