@@ -2,7 +2,8 @@
 
 Runtime commands: respond, chat, trace, graph. Lab commands (train-sem, fit-sem-mixture, train-cause-tagger,
 eval-sem, eval-causes, eval) import ``hef_graph.lab`` inside their own bodies only, so the runtime commands
-never load it, and they name the extra to install when its packages are missing.
+never load it; those that need a lab extra (eval: [eval]; train-sem, fit-sem-mixture: [train]) name it when
+its packages are missing.
 """
 
 from __future__ import annotations
@@ -137,16 +138,18 @@ def train_cause_tagger_command(
     content_words_only: Annotated[
         bool, typer.Option(help="Score the loss on content words only (stopwords are never cause words).")
     ] = False,
+    ranking_weight: Annotated[
+        float, typer.Option(help="Weight of a listwise ranking term added to the per-token loss (0: none).")
+    ] = 0.0,
 ) -> None:
     """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
-    require_extra("eval")
     from hef_graph.lab.data import default_data_dir
     from hef_graph.lab.train_cause_tagger import TaggerTraining, train_cause_tagger
     from hef_graph.sem.encoder import default_base_model
 
     settings = TaggerTraining(
         epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank, learning_rate=learning_rate,
-        seed=seed, content_words_only=content_words_only,
+        seed=seed, content_words_only=content_words_only, ranking_weight=ranking_weight,
     )  # fmt: skip
     try:
         record = train_cause_tagger(data_dir or default_data_dir(), output_dir, default_base_model(), settings)
@@ -176,7 +179,6 @@ def eval_sem_command(
     device: Annotated[str | None, typer.Option(help="cuda or cpu (default: best available).")] = None,
 ) -> None:
     """Measure accuracy, calibration and the cause words (RECCON-DD, ERASER) against baselines."""
-    require_extra("eval")
     from hef_graph.lab.data import default_data_dir
     from hef_graph.lab.sem_eval import evaluate_sem, markdown_report
     from hef_graph.sem.resident import load_sem
@@ -208,7 +210,6 @@ def eval_causes_command(
     ] = None,
 ) -> None:
     """Score the cause tagger and the baselines against RECCON-DD's human cause spans; time the tagger."""
-    require_extra("eval")
     from hef_graph.lab.data import default_data_dir
     from hef_graph.lab.evaluation.causes import evaluate_causes, markdown_report
     from hef_graph.sem.resident import load_cause_tagger, load_sem

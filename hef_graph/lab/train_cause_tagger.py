@@ -45,6 +45,9 @@ class TaggerTraining:
     adapter_learning_rate: float = 5e-4
     content_words_only: bool = False
     """Score the loss on content words only: the words a cause-word list can hold (stopwords never are)."""
+    ranking_weight: float = 0.0
+    """Weight of a listwise term (``ranking_loss``) added to the per-token cross-entropy: cause words are
+    picked as a dialogue's top five, a ranking, which per-token probabilities do not train directly."""
     seed: int = 0
     save_every: int = 50
     train_limit: int | None = None
@@ -132,7 +135,7 @@ def train_cause_tagger(
         for step, batch in enumerate(batches(examples, settings.batch_size, settings.seed + epoch)):
             if step < done_in_epoch:
                 continue
-            loss = training_step(tagger, batch, optimiser, scheduler, settings.content_words_only)
+            loss = training_step(tagger, batch, optimiser, scheduler, settings)
             if step % 20 == 0:
                 log.info("epoch %d step %d/%d loss %.4f", epoch, step, steps_per_epoch, loss)
             if (step + 1) % settings.save_every == 0:
@@ -163,13 +166,15 @@ def parameter_groups(tagger: CauseTagger, settings: TaggerTraining) -> list[dict
 
 
 def training_step(
-    tagger: CauseTagger, batch: list[SpanExample], optimiser, scheduler, content_words_only: bool = False
+    tagger: CauseTagger, batch: list[SpanExample], optimiser, scheduler, settings: TaggerTraining
 ) -> float:
-    """One optimiser step of token-level binary cross-entropy (over the tokens ``token_targets`` keeps)."""
-    encoded, targets = token_targets(tagger, batch, content_words_only)
+    """One optimiser step: per-token cross-entropy over the tokens ``token_targets`` keeps, plus ranking_loss."""
+    encoded, targets = token_targets(tagger, batch, settings.content_words_only)
     logits = tagger(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
     mask = targets >= 0
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits[mask], targets[mask])
+    if settings.ranking_weight:
+        loss = loss + settings.ranking_weight * ranking_loss(logits, targets)
     optimiser.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in tagger.parameters() if p.requires_grad], 1.0)
@@ -199,3 +204,15 @@ def resume(output_dir: Path, tagger, optimiser, scheduler, record: dict) -> tupl
     record.update(saved["record"])
     log.info("resuming at epoch %d step %d", saved["epoch"], saved["step"])
     return saved["epoch"], saved["step"]
+
+
+def ranking_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Listwise cross-entropy: per dialogue, the mean -log softmax probability of its cause tokens.
+
+    The softmax runs over the dialogue's scored tokens; dialogues without a cause token are left out.
+    """
+    scored, positive = targets >= 0, targets == 1
+    log_p = torch.log_softmax(logits.masked_fill(~scored, float("-inf")), dim=-1)
+    per_row = -log_p.masked_fill(~positive, 0.0).sum(-1) / positive.sum(-1).clamp(min=1)
+    rows = positive.any(-1)
+    return per_row[rows].mean() if bool(rows.any()) else logits.sum() * 0.0
