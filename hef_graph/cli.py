@@ -366,7 +366,10 @@ def graph(
     compiled = build_graph()
     typer.echo(compiled.get_graph().draw_mermaid())
     if svg is not None:
-        svg.write_text(standalone_svg(GraphShape.of(compiled)), encoding="utf-8")
+        try:
+            svg.write_text(standalone_svg(GraphShape.of(compiled)), encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {svg}: {error.strerror}")
 
 
 ThreadDb = Annotated[Path | None, typer.Option(help="SQLite thread store (default: per-user data folder).")]
@@ -395,7 +398,10 @@ def trace(
             turns = [traced_invoke(build_graph(), {"messages": [("user", text)]})]
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         fail(str(error))
-    out.write_text(render_html(turns), encoding="utf-8")
+    try:
+        out.write_text(render_html(turns), encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write {out}: {error.strerror}")
     console.print(f"trace written to {out}")
 
 

@@ -58,3 +58,14 @@ def test_respond_with_a_dialogue_file_prints_the_table_and_reply(tmp_path):
     assert len(state["dialogue"]) == 3
     first = state["judgements"][0]
     assert first["stage"] == "primary" and first["method"] == "scored" and first["choice"] in first["candidates"]
+
+
+def test_graph_svg_to_an_unwritable_place_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["graph", "--svg", str(tmp_path / "missing" / "g.svg")])
+    assert result.exit_code == 2 and "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_graph_svg_draws_every_node(tmp_path):
+    result = runner.invoke(app, ["graph", "--svg", str(tmp_path / "g.svg")])
+    drawing = (tmp_path / "g.svg").read_text()
+    assert result.exit_code == 0 and drawing.startswith("<svg") and 'data-node="perceive_causes"' in drawing
