@@ -1,8 +1,9 @@
 """HEF speed (issue 6): turn latency, SEM throughput under concurrency, start times and peak RSS.
 
 Turn latency is measured against LLM-alone and a naive generate-every-judgement pipeline, on the same
-dialogues and reply cap, alternating (with each HEF node's median); SEM throughput with and without
-micro-batching.
+dialogues and reply cap, alternating (with each HEF node's median), and both HEF and LLM-alone again with
+replies generated to the length cap (no early stop), whose cleaned replies must equal the early-stopped ones;
+SEM throughput with and without micro-batching.
 
 Run: python benchmarks/hef_speed.py --dialogues 50 --seed 0 --out docs/speed.json
 """
@@ -31,6 +32,7 @@ from hef_graph.lab.data import default_data_dir, load_samples
 from hef_graph.lab.evaluation.systems import as_messages
 from hef_graph.lab.metrics import nearest_rank_percentile
 from hef_graph.prompting import dialogue_prompt
+from hef_graph.replies import clean_reply
 from hef_graph.sem.batching import BatchedSEM
 
 START_SCRIPTS = {
@@ -65,20 +67,32 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     graph = build_graph()
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
 
-    def llm_alone(turns: tuple[str, ...]) -> None:
-        messages = dialogue_prompt("direct_reply", format_dialogue(turns, context.max_prompt_chars))
-        llm.reply(messages, context.reply_caps(), context.call_policy())
+    full_length = replace(context, early_stop=False)  # the reply generated to its length cap, as before
+    replies: dict[str, list[str]] = defaultdict(list)
+
+    def llm_alone(turns: tuple[str, ...], settings: Context = context) -> None:
+        messages = dialogue_prompt("direct_reply", format_dialogue(turns, settings.max_prompt_chars))
+        replies[f"llm_alone{'' if settings.early_stop else '_full_length'}"].append(
+            clean_reply(llm.reply(messages, settings.reply_caps(), settings.call_policy()))
+        )
 
     node_times: dict[str, list[float]] = defaultdict(list)
 
     def hef(turns: tuple[str, ...]) -> None:
         """One HEF turn, streamed so each node's share of the time is seen (a node ends when its update arrives)."""
-        started = time.perf_counter()
+        started, reply = time.perf_counter(), ""
         for update in graph.stream({"messages": as_messages(turns)}, context=context, stream_mode="updates"):
             now = time.perf_counter()
-            for node in update:
+            for node, values in update.items():
                 node_times[node].append(now - started)
+                reply = (values or {}).get("reply") or reply
             started = now
+        replies["hef"].append(reply)
+
+    def hef_full_length(turns: tuple[str, ...]) -> None:
+        replies["hef_full_length"].append(
+            graph.invoke({"messages": as_messages(turns)}, context=full_length)["reply"] or ""
+        )
 
     attribution = replace(context, cause_source="attribution")  # the cause words before the tagger (issue 17)
     runs = {
@@ -86,10 +100,13 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
         "hef": hef,
         "hef_attribution": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=attribution),
         "naive_generate": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=naive),
+        "hef_full_length": hef_full_length,
+        "llm_alone_full_length": lambda turns: llm_alone(turns, full_length),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
     runs["hef"](("I just got back from a long trip.",))  # warm-up (loads both models) on a dialogue not timed
     node_times.clear()  # the warm-up loaded the models inside its nodes
+    replies.clear()
     for index, turns in enumerate(dialogues):
         names = list(runs)
         for name in names[index % len(names) :] + names[: index % len(names)]:
@@ -104,6 +121,11 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     result["ratio_hef_to_llm_alone_p50"] = round(statistics.median(times["hef"]) / base, 3)
     result["ratio_naive_to_llm_alone_p50"] = round(statistics.median(times["naive_generate"]) / base, 3)
     result["ratio_hef_attribution_to_llm_alone_p50"] = round(statistics.median(times["hef_attribution"]) / base, 3)
+    full_base = statistics.median(times["llm_alone_full_length"])
+    result["ratio_full_length_hef_to_llm_alone_p50"] = round(statistics.median(times["hef_full_length"]) / full_base, 3)
+    for name in ("hef", "llm_alone"):  # early stopping must not change a reply
+        same = sum(a == b for a, b in zip(replies[name], replies[f"{name}_full_length"], strict=True))
+        result[f"{name}_replies_same_with_early_stop"] = f"{same}/{len(replies[name])}"
     return result
 
 

@@ -10,6 +10,7 @@ from hef_graph.dialogue import format_dialogue
 from hef_graph.judging import JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
+from hef_graph.replies import REPLY_SENTENCES
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 
 
@@ -53,6 +54,13 @@ class Context:
         default=None, metadata={"description": "cuda or cpu for local models; None picks the best."}
     )
     max_new_tokens: int = field(default=64, metadata={"description": "Length cap of the reply, in tokens."})
+    early_stop: bool = field(
+        default=True,
+        metadata={
+            "description": "Stop generating the reply once its kept sentences are settled (llama.cpp); "
+            "the reply reads the same, sooner."
+        },
+    )
     judge_max_new_tokens: int = field(default=8, metadata={"description": "Length cap of each emotion judgement."})
     max_prompt_chars: int = field(
         default=1500,
@@ -154,4 +162,5 @@ class Context:
 
     def reply_caps(self) -> Generation:
         """Length and repetition caps of the reply."""
-        return Generation(self.max_new_tokens, self.repetition_penalty)
+        sentences = REPLY_SENTENCES if self.early_stop else None
+        return Generation(self.max_new_tokens, self.repetition_penalty, stop_after_sentences=sentences)

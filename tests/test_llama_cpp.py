@@ -6,11 +6,14 @@ import os
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from hef_graph import build_graph, load_llm
+from hef_graph import Context, build_graph, load_llm
 from hef_graph.judging import JudgementRequest, stage_one_prior
 from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
 from hef_graph.llm.openai_backend import OpenAIRuntime
+from hef_graph.llm.runtime import Generation
 from hef_graph.model_cache import ModelCache
+from hef_graph.prompting import dialogue_prompt
+from hef_graph.replies import clean_reply, reply_is_settled
 from tests.conftest import ScriptedSEM, ScriptedTagger
 
 if importlib.util.find_spec("llama_cpp") is None:
@@ -61,3 +64,17 @@ def test_in_process_and_served_letters_score_alike(llama_runtime, openai_server)
 def test_an_unknown_gguf_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="use smollm2, qwen0.5b, qwen1.5b or the path of a .gguf file"):
         load_llm("llama.cpp:no-such-model")
+
+
+@pytest.mark.parametrize("dialogue", [MESSAGE, "I finally got the job offer after six interviews!"])
+def test_a_reply_stops_once_its_sentences_are_settled_and_reads_the_same(llama_runtime, dialogue):
+    """Stopping early (greedy decoding, both from a cold cache) gives a prefix of the full text, the same reply."""
+    messages = dialogue_prompt("direct_reply", f"Speaker: {dialogue}")
+    policy = Context().call_policy()
+    llama_runtime.clear_prefixes()
+    full = llama_runtime.reply(messages, Generation(96, 1.3), policy)
+    llama_runtime.clear_prefixes()
+    early = llama_runtime.reply(messages, Generation(96, 1.3, stop_after_sentences=2), policy)
+    assert full.startswith(early) and clean_reply(early) == clean_reply(full)
+    if reply_is_settled(full[: len(early)]) and len(early) < len(full):
+        assert llama_runtime.count_tokens(early) < llama_runtime.count_tokens(full)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from pydantic import ConfigDict, PrivateAttr
 from hef_graph.llm.letters import LetterScoringRuntime
 from hef_graph.llm.runtime import Capabilities, Generation
 from hef_graph.prompting import chat_dicts
+from hef_graph.replies import reply_is_settled
 
 
 class LlamaCppChat(BaseChatModel):
@@ -90,6 +92,11 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        """One completion; with ``until`` (a test of the text so far) it stops as soon as the test passes."""
+        if kwargs.get("until") is not None:
+            text = "".join(str(chunk.message.content) for chunk in self._stream(messages, stop, None, **kwargs))
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+        kwargs.pop("until", None)
         with self._lock:
             out = self.llama.create_chat_completion(chat_dicts(messages), stop=stop, **kwargs)
         choice = out["choices"][0]
@@ -103,14 +110,22 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        """Stream a completion; with ``until`` it ends (and llama.cpp stops generating) once the test passes."""
+        until: Callable[[str], bool] | None = kwargs.pop("until", None)
+        so_far = ""
         with self._lock:
-            for part in self.llama.create_chat_completion(chat_dicts(messages), stop=stop, stream=True, **kwargs):
+            parts = self.llama.create_chat_completion(chat_dicts(messages), stop=stop, stream=True, **kwargs)
+            for part in parts:
                 text = part["choices"][0]["delta"].get("content") or ""
                 if text:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
                     if run_manager is not None:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
+                    so_far += text
+                    if until is not None and until(so_far):
+                        parts.close()
+                        break
 
 
 class LlamaCppRuntime(LetterScoringRuntime):
@@ -140,5 +155,9 @@ class LlamaCppRuntime(LetterScoringRuntime):
         }
 
     def call_kwargs(self, messages: Sequence[BaseMessage], caps: Generation) -> dict[str, Any]:
-        """Greedy decoding with the reply's caps."""
-        return {"max_tokens": caps.max_new_tokens, "repeat_penalty": caps.repetition_penalty, "temperature": 0.0}
+        """Greedy decoding with the reply's caps; a reply stops once its kept sentences are settled."""
+        kwargs: dict[str, Any] = {"max_tokens": caps.max_new_tokens, "repeat_penalty": caps.repetition_penalty,
+                                  "temperature": 0.0}  # fmt: skip
+        if caps.stop_after_sentences:
+            kwargs["until"] = partial(reply_is_settled, max_sentences=caps.stop_after_sentences)
+        return kwargs

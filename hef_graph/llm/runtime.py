@@ -64,6 +64,9 @@ class Generation:
 
     max_new_tokens: int
     repetition_penalty: float = 1.3
+    stop_after_sentences: int | None = None
+    """A reply's sentence cap: a backend that can may stop once that many whole sentences are settled
+    (``replies.reply_is_settled``), which leaves the cleaned reply as it would be without stopping."""
 
 
 class NoLogProbabilities(RuntimeError):
