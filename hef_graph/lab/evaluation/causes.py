@@ -1,7 +1,7 @@
 """`hef eval-causes`: how well each way of choosing cause words agrees with human cause spans (RECCON-DD).
 
 Every method picks the same number of distinct content words per target, scored against the content words
-of the human spans (``sem.evaluate.span_agreement``). Baselines: random words, random words drawn with the
+of the human spans (``lab.sem_eval.span_agreement``). Baselines: random words, random words drawn with the
 recency weighting of the SEM's attribution prior, the last turn's words, last-layer attention and the SEM's
 integrated gradients. The tagger's cost per dialogue is timed on ED test dialogues, one at a time.
 """
