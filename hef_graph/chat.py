@@ -27,6 +27,7 @@ class ChatSession:
         """Open the thread store and resume ``thread`` (or the last one used)."""
         self.console = console
         self.graph = build_graph(checkpointer=sqlite_checkpointer(db), llm=llm)
+        self.shape = GraphShape.of(self.graph)
         self.last_thread_file = (db.parent if db else user_data_dir()) / "last_thread"
         self.thread = thread or self._read_last_thread() or self._new_thread_id()
         self.last_turn: TurnTrace | None = None
@@ -77,7 +78,7 @@ class ChatSession:
             self._turn(line)
 
     def _turn(self, text: str) -> None:
-        trace = TurnTrace(GraphShape.of(self.graph))
+        trace = TurnTrace(self.shape)
         streamed: list[str] = []
         self.console.print("[bold green]hef>[/] ", end="")
         last = time.perf_counter()

@@ -44,6 +44,11 @@ def require_extra(extra: str) -> None:
         fail(f"this is a lab command and needs {', '.join(missing)}: pip install 'hef-graph[{extra}]'")
 
 
+def comma_separated(option: str) -> list[str]:
+    """The names in a comma-separated option, blanks dropped."""
+    return [name.strip() for name in option.split(",") if name.strip()]
+
+
 @app.callback()
 def root(
     log_level: Annotated[
@@ -215,7 +220,7 @@ def eval_causes_command(
     from hef_graph.sem.resident import load_cause_tagger, load_sem
 
     try:
-        only = [name.strip() for name in methods.split(",") if name.strip()] if methods is not None else None
+        only = comma_separated(methods) if methods is not None else None
         report = evaluate_causes(
             load_sem(device="cpu"), load_cause_tagger(tagger, "cpu"), data_dir or default_data_dir(), split, words,
             seed, limit=limit, only=only,
@@ -266,7 +271,7 @@ def eval_command(
         config = EvalConfig(
             data_dir=data_dir or default_data_dir(), output_dir=output_dir, seed=seed, sample=sample,
             reply_sample=reply_sample, limit=limit, llm=llm, concurrency=concurrency,
-            systems=[s.strip() for s in systems.split(",") if s.strip()] or list(DEFAULT_SYSTEMS),
+            systems=comma_separated(systems) or list(DEFAULT_SYSTEMS),
         )  # fmt: skip
         run_eval(config)
     except (ValueError, FileNotFoundError) as error:

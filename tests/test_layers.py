@@ -1,6 +1,5 @@
 """The runtime stands apart from the lab: no runtime module imports it, and a turn runs without it."""
 
-import ast
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hef_graph.cli import app
+from hef_graph.lab.architecture import RUNTIME, imports_of, module_part, part_of, source_files
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_PACKAGES = ("nltk", "matplotlib", "bert_score", "sacrebleu")
@@ -17,34 +17,16 @@ LAB_PACKAGES = ("nltk", "matplotlib", "bert_score", "sacrebleu")
 
 
 def runtime_modules() -> list[Path]:
-    package = ROOT / "hef_graph"
-    return [
-        p for p in [*package.rglob("*.py"), *(ROOT / "nodes").glob("*.py")] if "lab" not in p.relative_to(ROOT).parts
-    ]
-
-
-def is_lab(module: str) -> bool:
-    return module == "hef_graph.lab" or module.startswith("hef_graph.lab.")
-
-
-def lab_imports(tree: ast.AST) -> list[ast.AST]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and is_lab(node.module or ""):
-            found.append(node)
-        elif isinstance(node, ast.Import) and any(is_lab(alias.name) for alias in node.names):
-            found.append(node)
-    return found
+    return [path for path in source_files() if part_of(path) in RUNTIME]
 
 
 def test_no_runtime_module_imports_the_lab_except_inside_lab_commands():
-    offenders = []
-    for path in runtime_modules():
-        tree = ast.parse(path.read_text())
-        module_level = {id(node) for node in tree.body}
-        for node in lab_imports(tree):
-            if path.name != "cli.py" or id(node) in module_level:
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in runtime_modules()
+        for module, lazy in imports_of(path)
+        if module_part(module) == "lab" and (path.name != "cli.py" or not lazy)
+    ]
     assert offenders == []
     assert len(runtime_modules()) > 30  # the walk found the runtime
 
