@@ -70,11 +70,9 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
     full_length = replace(context, early_stop=False)  # the reply generated to its length cap, as before
     replies: dict[str, list[str]] = defaultdict(list)
 
-    def llm_alone(turns: tuple[str, ...], settings: Context = context) -> None:
+    def llm_alone(turns: tuple[str, ...], settings: Context = context, name: str = "llm_alone") -> None:
         messages = dialogue_prompt("direct_reply", format_dialogue(turns, settings.max_prompt_chars))
-        replies[f"llm_alone{'' if settings.early_stop else '_full_length'}"].append(
-            clean_reply(llm.reply(messages, settings.reply_caps(), settings.call_policy()))
-        )
+        replies[name].append(clean_reply(llm.reply(messages, settings.reply_caps(), settings.call_policy())))
 
     node_times: dict[str, list[float]] = defaultdict(list)
 
@@ -101,7 +99,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
         "hef_attribution": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=attribution),
         "naive_generate": lambda turns: graph.invoke({"messages": as_messages(turns)}, context=naive),
         "hef_full_length": hef_full_length,
-        "llm_alone_full_length": lambda turns: llm_alone(turns, full_length),
+        "llm_alone_full_length": lambda turns: llm_alone(turns, full_length, "llm_alone_full_length"),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
     runs["hef"](("I just got back from a long trip.",))  # warm-up (loads both models) on a dialogue not timed
