@@ -6,6 +6,7 @@ replies generated to the length cap (no early stop), whose cleaned replies must 
 SEM throughput with and without micro-batching.
 
 Run: python benchmarks/hef_speed.py --dialogues 50 --seed 0 --out docs/speed.json
+(``--pipelines hef,llm_alone`` times only the pair the speed bar compares, so more dialogues fit the time.)
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ from hef_graph.prompting import dialogue_prompt
 from hef_graph.replies import clean_reply
 from hef_graph.sem.batching import BatchedSEM
 
+PIPELINES = ("llm_alone", "hef", "hef_attribution", "naive_generate", "hef_full_length", "llm_alone_full_length")
+"""HEF; the same LLM alone; HEF with attribution cause words; HEF generating every judgement; HEF and LLM
+alone generating to the length cap (no early stop)."""
+RATIOS = {
+    "ratio_hef_to_llm_alone_p50": ("hef", "llm_alone"),
+    "ratio_naive_to_llm_alone_p50": ("naive_generate", "llm_alone"),
+    "ratio_hef_attribution_to_llm_alone_p50": ("hef_attribution", "llm_alone"),
+    "ratio_full_length_hef_to_llm_alone_p50": ("hef_full_length", "llm_alone_full_length"),
+}
 START_SCRIPTS = {
     "hef": """
 import time; started = time.perf_counter()
@@ -56,13 +66,31 @@ print(time.perf_counter() - started)
 }
 
 
+def paired_ratio(times: list[float], base: list[float], resamples: int = 2000, seed: int = 0) -> dict:
+    """Compare two pipelines dialogue by dialogue, so the bar is read next to its noise.
+
+    Returns the median of per-dialogue ratios and a bootstrap 95% interval of the ratio of medians
+    (dialogues resampled in pairs).
+    """
+    rng = random.Random(seed)
+    pairs = list(zip(times, base, strict=True))
+    ratios = []
+    for _ in range(resamples):
+        drawn = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        ratios.append(statistics.median(t for t, _ in drawn) / statistics.median(b for _, b in drawn))
+    ratios.sort()
+    return {"median_of_ratios": round(statistics.median(t / b for t, b in pairs), 3),
+            "ratio_of_medians_95ci": [round(ratios[int(0.025 * resamples)], 3),
+                                      round(ratios[int(0.975 * resamples) - 1], 3)]}  # fmt: skip
+
+
 def summary(values: list[float]) -> dict[str, float]:
     """Median and p95, rounded."""
     return {"p50": round(statistics.median(values), 3), "p95": round(nearest_rank_percentile(values, 0.95), 3)}
 
 
-def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
-    """Time HEF, HEF with attribution cause words, LLM-alone and the naive pipeline turn by turn, rotating."""
+def turn_latency(dialogues: list[tuple[str, ...]], context: Context, pipelines: set[str]) -> dict:
+    """Time the chosen ``PIPELINES`` turn by turn on the same dialogues, in rotating order."""
     llm = load_llm()  # the default LLM, or $HEF_LLM's
     graph = build_graph()
     naive = Context(judgement="generate", max_new_tokens=context.max_new_tokens)
@@ -101,8 +129,9 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
         "hef_full_length": hef_full_length,
         "llm_alone_full_length": lambda turns: llm_alone(turns, full_length, "llm_alone_full_length"),
     }
+    runs = {name: run for name, run in runs.items() if name in pipelines}
     times: dict[str, list[float]] = {name: [] for name in runs}
-    runs["hef"](("I just got back from a long trip.",))  # warm-up (loads both models) on a dialogue not timed
+    hef(("I just got back from a long trip.",))  # warm-up (loads both models) on a dialogue not timed
     node_times.clear()  # the warm-up loaded the models inside its nodes
     replies.clear()
     for index, turns in enumerate(dialogues):
@@ -112,18 +141,19 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context) -> dict:
             started = time.perf_counter()
             runs[name](turns)
             times[name].append(time.perf_counter() - started)
-    result = {name: summary(values) for name, values in times.items()}
-    result["hef_nodes_s"] = {node: {"runs": len(values), "p50": round(statistics.median(values), 3)}
-                             for node, values in node_times.items()}  # fmt: skip
-    base = statistics.median(times["llm_alone"])
-    result["ratio_hef_to_llm_alone_p50"] = round(statistics.median(times["hef"]) / base, 3)
-    result["ratio_naive_to_llm_alone_p50"] = round(statistics.median(times["naive_generate"]) / base, 3)
-    result["ratio_hef_attribution_to_llm_alone_p50"] = round(statistics.median(times["hef_attribution"]) / base, 3)
-    full_base = statistics.median(times["llm_alone_full_length"])
-    result["ratio_full_length_hef_to_llm_alone_p50"] = round(statistics.median(times["hef_full_length"]) / full_base, 3)
+    result: dict = {name: summary(values) for name, values in times.items()}
+    if node_times:
+        result["hef_nodes_s"] = {node: {"runs": len(values), "p50": round(statistics.median(values), 3)}
+                                 for node, values in node_times.items()}  # fmt: skip
+    for key, (name, base) in RATIOS.items():
+        if name in times and base in times:
+            result[key] = round(statistics.median(times[name]) / statistics.median(times[base]), 3)
+    if "hef" in times and "llm_alone" in times:
+        result["hef_to_llm_alone_paired"] = paired_ratio(times["hef"], times["llm_alone"])
     for name in ("hef", "llm_alone"):  # early stopping must not change a reply
-        same = sum(a == b for a, b in zip(replies[name], replies[f"{name}_full_length"], strict=True))
-        result[f"{name}_replies_same_with_early_stop"] = f"{same}/{len(replies[name])}"
+        if name in replies and f"{name}_full_length" in replies:
+            same = sum(a == b for a, b in zip(replies[name], replies[f"{name}_full_length"], strict=True))
+            result[f"{name}_replies_same_with_early_stop"] = f"{same}/{len(replies[name])}"
     return result
 
 
@@ -173,6 +203,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--parts", default="start,turn,sem", help="Which measurements: start, turn, sem.")
+    parser.add_argument("--pipelines", default=",".join(PIPELINES), help="Which turn pipelines to time.")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     samples = random.Random(args.seed).sample(load_samples(args.data_dir, "test"), args.dialogues)
@@ -186,7 +217,11 @@ def main() -> None:
     if "start" in parts:
         report["start"] = start_times()
     if "turn" in parts:
-        report["turn_latency_s"] = turn_latency([s.context for s in samples], Context())
+        pipelines = set(args.pipelines.split(","))
+        if unknown := pipelines - set(PIPELINES):
+            parser.error(f"unknown pipelines {sorted(unknown)}; choose from {', '.join(PIPELINES)}")
+        report["pipelines"] = [name for name in PIPELINES if name in pipelines]
+        report["turn_latency_s"] = turn_latency([s.context for s in samples], Context(), pipelines)
     if "sem" in parts:
         report["sem_dialogues_per_s"] = sem_throughput([list(s.context) for s in samples], (1, 4, 16, 64))
     report["benchmark_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

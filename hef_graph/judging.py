@@ -15,11 +15,15 @@ from typing import Literal, TypedDict
 from langchain_core.messages import BaseMessage
 
 from hef_graph.labels import NONE_OF_THESE, parse_emotion, says_none
-from hef_graph.prompting import judgement_messages
+from hef_graph.prompting import judgement_messages, lettered_judgement_messages
 
 JudgementStage = Literal["primary", "fallback", "alone"]
 JudgementMethod = Literal["scored", "generated", "failed"]
 PROMPT_OF_STAGE = {"primary": "judge_primary", "fallback": "judge_fallback", "alone": "judge_fallback"}
+LETTERED_PROMPT_OF_STAGE = {"primary": "judge_primary_lettered", "fallback": "judge_lettered",
+                            "alone": "judge_lettered"}  # fmt: skip
+"""Prompts with lettered options (backends that score one answer token). Stage one runs every turn, so its
+prompt is short and opens with the reply task's first words, which the reply then need not read again."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class JudgementRequest:
     def messages(self) -> list[BaseMessage]:
         """The stage's prompt naming the candidates; it starts like the reply's, so a local model reuses the prefill."""
         return judgement_messages(PROMPT_OF_STAGE[self.stage], self.dialogue, self.candidates)
+
+    def lettered_messages(self, options: Mapping[str, str]) -> list[BaseMessage]:
+        """The stage's prompt offering ``options`` (letter -> candidate), each answer one token to score."""
+        return lettered_judgement_messages(LETTERED_PROMPT_OF_STAGE[self.stage], self.dialogue, options)
 
 
 class Judgement(TypedDict):

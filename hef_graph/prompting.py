@@ -11,7 +11,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 PROMPT_NAMES = (
     "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response", "direct_reply",
-    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered",
+    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered",
 )  # fmt: skip
 
 
@@ -63,7 +63,11 @@ def judgement_messages(task: str, dialogue: str, candidates: Sequence[str]) -> l
     return dialogue_prompt(task, dialogue, candidates=", ".join(candidates))
 
 
-def lettered_judgement_messages(dialogue: str, options: Mapping[str, str]) -> list[BaseMessage]:
+def lettered_judgement_messages(task: str, dialogue: str, options: Mapping[str, str]) -> list[BaseMessage]:
     """A judgement whose options are letters (``{"A": "sad", ...}``), so each answer is one token to score."""
-    lines = "\n".join(f"{letter}. {'none of these' if label == 'none' else label}" for letter, label in options.items())
-    return dialogue_prompt("judge_lettered", dialogue, options=lines)
+    return dialogue_prompt(task, dialogue, options=lettered_options_text(options))
+
+
+def lettered_options_text(options: Mapping[str, str]) -> str:
+    """One line per option, ``A. sad``; the 'none' candidate reads 'none of these'."""
+    return "\n".join(f"{letter}. {'none of these' if label == 'none' else label}" for letter, label in options.items())

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from hef_graph import build_graph, load_llm
+from hef_graph.judging import JudgementRequest
 from hef_graph.lab.evaluation.reply_metrics import cause_coverage
 from hef_graph.llm.llama_cpp_backend import LlamaCppRuntime
 from hef_graph.llm.loading import DEFAULT_LLM, default_llm_spec
@@ -44,10 +45,10 @@ def test_the_default_graph_writes_a_specific_reply_to_the_person(default_llm, re
     assert "dog" in causes and cause_coverage(reply, causes), f"nothing of {causes} in {reply!r}"
 
 
-def test_scored_letters_are_exact_log_probabilities(default_llm):
-    from hef_graph.prompting import lettered_judgement_messages
-
-    messages = lettered_judgement_messages(f"Speaker: {MESSAGE}", {"A": "sad", "B": "joyful", "C": "none"})
-    letters = default_llm.letter_log_probs(messages, ["A", "B", "C"])
+@pytest.mark.parametrize("stage", ["primary", "fallback"])
+def test_scored_letters_are_exact_log_probabilities(default_llm, stage):
+    request = JudgementRequest(stage, f"Speaker: {MESSAGE}", {"sad": 0.5, "joyful": 0.3, "none": 0.2})
+    letters = default_llm.letter_log_probs(request.lettered_messages({"A": "sad", "B": "joyful", "C": "none"}),
+                                           ["A", "B", "C"])  # fmt: skip
     mass = sum(math.exp(value) for value in letters.values())
     assert letters["A"] > letters["B"] and 0.5 < mass <= 1.0 + 1e-6  # a share of one next-token distribution

@@ -83,6 +83,27 @@ def test_judge_replies_covers_both_pairs_and_resumes_without_judging_again(tmp_p
     assert len(load_verdicts(path)) == 4
 
 
+def test_a_rerun_judges_again_only_the_pairs_whose_replies_changed(tmp_path):
+    judge, path = ScriptedJudge(), tmp_path / "pairwise.jsonl"
+    rows = records("s1") + records("s2")
+    judge_replies(judge, rows, path)
+    calls = judge.calls
+    changed = [row | {"reply": "A cold answer."} if (row["sample_id"], row["system"]) == ("s2", "hef") else row
+               for row in rows]  # fmt: skip
+    summary = judge_replies(judge, changed, path)
+    assert judge.calls == calls + 4  # s2's two pairs, both orders each
+    assert all(s["win"] == 1 and s["n"] == 2 for s in summary.values())
+    assert load_verdicts(path)[("s2", "hef_vs_llm")].outcome == "tie"
+    assert len(path.read_text().splitlines()) == 4  # the superseded verdicts are gone from the file
+
+
+def test_a_verdict_without_a_record_of_what_it_judged_is_judged_again(tmp_path):
+    judge, path = ScriptedJudge(), tmp_path / "pairwise.jsonl"
+    path.write_text('{"sample_id": "s1", "pair": "hef_vs_llm", "shown_first": 0.1, "shown_second": 0.1}\n')
+    summary = judge_replies(judge, records("s1"), path)
+    assert summary["hef_vs_llm"]["win"] == 1 and judge.calls == 4
+
+
 def test_replies_page_shows_each_dialogue_with_every_reply():
     page = replies_markdown(records("s1") + records("s2"), seed=0, count=1)
     assert page.count("## ") == 1 and "**Speaker:** My dog died." in page

@@ -15,7 +15,6 @@ from langchain_core.messages import BaseMessage
 
 from hef_graph.judging import JudgementRequest
 from hef_graph.llm.runtime import LLMRuntime
-from hef_graph.prompting import lettered_judgement_messages
 
 LETTERS = string.ascii_uppercase
 
@@ -30,7 +29,7 @@ class LetterScoringRuntime(LLMRuntime):
     def option_log_likelihoods(self, request: JudgementRequest) -> dict[str, float]:
         """Score the candidates as lettered options (at most 26, those the SEM finds most likely)."""
         options = lettered_options(request.candidates, request.prior)
-        letters = self.letter_log_probs(lettered_judgement_messages(request.dialogue, options), list(options))
+        letters = self.letter_log_probs(request.lettered_messages(options), list(options))
         return {label: letters[letter] for letter, label in options.items()}
 
 

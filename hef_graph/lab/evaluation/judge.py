@@ -7,9 +7,10 @@ judge's position bias turns into ties rather than into wins for whichever reply 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +33,8 @@ class PairVerdict:
     pair: str
     shown_first: float
     shown_second: float
+    judged: str = ""
+    """``fingerprint`` of what was judged; a verdict whose replies have changed since is judged again."""
 
     @property
     def outcome(self) -> Outcome:
@@ -56,7 +59,12 @@ def judge_pair(
     """Compare ``reply`` with ``other`` in both orders."""
     shown_first = preference(judge, dialogue, reply, other)
     shown_second = 1.0 - preference(judge, dialogue, other, reply)
-    return PairVerdict(sample_id, pair, shown_first, shown_second)
+    return PairVerdict(sample_id, pair, shown_first, shown_second, fingerprint(dialogue, reply, other))
+
+
+def fingerprint(dialogue: Sequence[str], reply: str, other: str) -> str:
+    """A short hash of a dialogue and the two replies compared on it."""
+    return hashlib.sha256(json.dumps([list(dialogue), reply, other]).encode()).hexdigest()[:16]
 
 
 def summarise(verdicts: Sequence[PairVerdict], judge_name: str) -> dict[str, Any]:
@@ -99,20 +107,44 @@ def judge_replies(
 ) -> dict[str, dict[str, Any]]:
     """Judge every pair of ``PAIRS`` whose two systems replied to the same sample; resumable via ``verdicts_path``.
 
-    Returns the summary of each pair that has verdicts.
+    A kept verdict is reused only while the dialogue and both replies are the ones it judged, so a rerun
+    after a change to one system judges again exactly the pairs whose replies changed. Returns the summary
+    of each pair that has verdicts.
     """
     done = load_verdicts(verdicts_path)
+    superseded = False
     with verdicts_path.open("a", encoding="utf-8") as out:
-        for sample_id, by_system in replied_records(records).items():  # the four prompts share the dialogue's prefill
-            for pair, (system, other) in PAIRS.items():
-                if system in by_system and other in by_system and (sample_id, pair) not in done:
-                    reply, rival = by_system[system], by_system[other]
-                    verdict = judge_pair(judge, sample_id, pair, reply["context"], reply["reply"], rival["reply"])
-                    done[(sample_id, pair)] = verdict
-                    out.write(json.dumps(asdict(verdict)) + "\n")
-                    out.flush()
+        for sample_id, pair, reply, rival in pairs_to_compare(records):
+            kept = done.get((sample_id, pair))
+            if kept is not None and kept.judged == fingerprint(reply["context"], reply["reply"], rival["reply"]):
+                continue
+            superseded |= kept is not None
+            verdict = judge_pair(judge, sample_id, pair, reply["context"], reply["reply"], rival["reply"])
+            done[(sample_id, pair)] = verdict
+            out.write(json.dumps(asdict(verdict)) + "\n")
+            out.flush()
+    if superseded:
+        write_verdicts(verdicts_path, done.values())
     return {pair: summarise([v for (_, p), v in done.items() if p == pair], judge.name)
             for pair in PAIRS if any(p == pair for _, p in done)}  # fmt: skip
+
+
+def pairs_to_compare(records: Iterable[dict[str, Any]]) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(sample, pair, reply record, rival record) for each pair of ``PAIRS`` whose two systems replied.
+
+    A sample's pairs come one after the other, so the judge's prompts about it share the dialogue's prefill.
+    """
+    for sample_id, by_system in replied_records(records).items():
+        for pair, (system, other) in PAIRS.items():
+            if system in by_system and other in by_system:
+                yield sample_id, pair, by_system[system], by_system[other]
+
+
+def write_verdicts(path: Path, verdicts: Iterable[PairVerdict]) -> None:
+    """Replace the verdicts file with ``verdicts``, one line each (through a temporary file, so never torn)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("".join(json.dumps(asdict(v)) + "\n" for v in verdicts), encoding="utf-8")
+    temporary.replace(path)
 
 
 def load_verdicts(path: Path) -> dict[tuple[str, str], PairVerdict]:
