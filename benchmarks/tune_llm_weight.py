@@ -1,15 +1,19 @@
-"""Choose the LLM weight of the scored judgement on ED *valid* (test stays for reporting).
+"""Choose the LLM weight and log-ratio cap of the scored judgement on ED *valid* (test stays for reporting).
 
-For each sample the LLM's log-likelihoods of stage one's and stage two's candidates are computed once,
-then HEF's decision is replayed for every weight. Prints accuracy per weight (and the SEM's own).
+For each sample the LLM's log-likelihoods of stage one's candidates are computed once (stage two's only if
+some setting reaches it), then HEF's decision is replayed for every weight and cap. Prints accuracy per
+setting (and the SEM's own), and how often stage one is settled by the SEM's margin without the LLM.
 
-Run: python benchmarks/tune_llm_weight.py --per-label 10 --seed 1 --out docs/tune_llm_weight.json
+Run: python benchmarks/tune_llm_weight.py --per-label 10 --seed 1 --weights 0.1,0.2,0.3 --caps inf,1,2,4 \
+    --out docs/tune_llm_cap.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 from hef_graph.context import Context
@@ -22,45 +26,62 @@ from hef_graph.sem.resident import load_sem
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
+def best(posterior: dict[str, float]) -> str:
+    """The candidate with the highest posterior."""
+    return max(posterior, key=posterior.__getitem__)
+
+
+def numbers(text: str) -> tuple[float, ...]:
+    """A comma-separated list of numbers ('inf' allowed)."""
+    return tuple(float(part) for part in text.split(","))
+
+
 def main() -> None:
     """Score once, replay every weight."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-label", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--top-k", type=int, default=3)
+    parser.add_argument("--weights", type=numbers, default=WEIGHTS)
+    parser.add_argument("--caps", type=numbers, default=(math.inf,), help="log-ratio caps, e.g. inf,2,4,6")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
-    parser.add_argument("--llm", default=None, help="LLM spec as for load_llm (default: the embedded SmolLM2)")
+    parser.add_argument("--llm", default=None, help="LLM spec as for load_llm (default: the default LLM)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
     sem, llm, context = load_sem(), load_llm(args.llm), Context()
     if not llm.capabilities.score_labels:
         parser.error(f"{llm.name} gives no log-probabilities to score with")
-    correct = dict.fromkeys(WEIGHTS, 0)
-    stage_two = dict.fromkeys(WEIGHTS, 0)
+    settings = [(weight, cap) for weight in args.weights for cap in args.caps]
+    correct, stage_two, settled = (dict.fromkeys(settings, 0) for _ in range(3))
     sem_correct = 0
     for sample in samples:
         row = sem.predict_proba([list(sample.context)])[0]
         distribution = dict(zip(EMOTIONS, row.tolist(), strict=True))
         primary = sorted(EMOTIONS, key=lambda label: -distribution[label])[: args.top_k]
-        rest = [label for label in EMOTIONS if label not in primary]
-        prior_one = stage_one_prior(distribution, primary)
-        prior_two = {label: distribution[label] for label in rest}
-        first = llm.option_log_likelihoods(context.judgement_request("primary", sample.context, prior_one))
-        second = llm.option_log_likelihoods(context.judgement_request("fallback", sample.context, prior_two))
+        request_one = context.judgement_request("primary", sample.context, stage_one_prior(distribution, primary))
+        request_two = context.judgement_request(
+            "fallback", sample.context, {label: distribution[label] for label in EMOTIONS if label not in primary}
+        )
+        first, second = llm.option_log_likelihoods(request_one), None
         sem_correct += primary[0] == sample.emotion
-        for weight in WEIGHTS:
-            posterior = combine(prior_one, first, weight)
-            choice = max(posterior, key=posterior.__getitem__)
+        for weight, cap in settings:
+            choice = best(combine(request_one.prior, first, weight, cap))
+            setting = replace(request_one, llm_weight=weight, log_ratio_cap=cap)
+            settled[weight, cap] += setting.settled_choice() is not None
             if choice == NONE_OF_THESE:
-                stage_two[weight] += 1
-                posterior = combine(prior_two, second, weight)
-                choice = max(posterior, key=posterior.__getitem__)
-            correct[weight] += choice == sample.emotion
+                stage_two[weight, cap] += 1
+                second = second or llm.option_log_likelihoods(request_two)
+                choice = best(combine(request_two.prior, second, weight, cap))
+            correct[weight, cap] += choice == sample.emotion
     n = len(samples)
-    report = {"split": "valid", "samples": n, "seed": args.seed, "sem_accuracy": sem_correct / n,
-              "accuracy": {str(w): c / n for w, c in correct.items()},
-              "stage_two_rate": {str(w): c / n for w, c in stage_two.items()}}  # fmt: skip
+
+    def by_setting(counts: dict[tuple[float, float], int]) -> dict[str, float]:
+        return {f"weight={w} cap={c}": round(v / n, 4) for (w, c), v in counts.items()}
+
+    report = {"split": "valid", "samples": n, "seed": args.seed, "llm": llm.name, "sem_accuracy": sem_correct / n,
+              "accuracy": by_setting(correct), "stage_one_settled_by_sem": by_setting(settled),
+              "stage_two_rate": by_setting(stage_two)}  # fmt: skip
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

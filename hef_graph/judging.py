@@ -2,7 +2,9 @@
 
 The LLM runtime answers a ``JudgementRequest`` either by scoring the candidates with log-probabilities
 (combined with the SEM prior, a product of experts ``p_sem * p_llm ** weight``, so a weak LLM can refine
-but not wreck the SEM) or by generating an answer that is parsed against the candidates.
+but not wreck the SEM) or by generating an answer that is parsed against the candidates. The LLM's
+log-likelihood ratios are capped, which bounds how far it can move the SEM: where the SEM's margin is wider
+than that bound, no LLM answer could change the choice, so the judgement is settled without asking.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from hef_graph.labels import NONE_OF_THESE, parse_emotion, says_none
 from hef_graph.prompting import judgement_messages, lettered_judgement_messages
 
 JudgementStage = Literal["primary", "fallback", "alone"]
-JudgementMethod = Literal["scored", "generated", "failed"]
+JudgementMethod = Literal["scored", "settled", "generated", "failed"]
 PROMPT_OF_STAGE = {"primary": "judge_primary", "fallback": "judge_fallback", "alone": "judge_fallback"}
+PRIOR_FLOOR = 1e-9
+"""The smallest prior probability a candidate is given (its log must stay finite)."""
 LETTERED_PROMPT_OF_STAGE = {"primary": "judge_primary_lettered", "fallback": "judge_lettered",
                             "alone": "judge_lettered"}  # fmt: skip
 """Prompts with lettered options (backends that score one answer token). Stage one runs every turn, so its
@@ -38,6 +42,8 @@ class JudgementRequest:
     dialogue: str
     prior: Mapping[str, float]
     llm_weight: float = 0.1
+    log_ratio_cap: float = math.inf
+    """The most the LLM's log-likelihood ratio of two candidates counts, in nats before the weight."""
     method: Literal["auto", "score", "generate"] = "auto"
     max_new_tokens: int = 8
     repetition_penalty: float = 1.3
@@ -46,6 +52,18 @@ class JudgementRequest:
     def candidates(self) -> list[str]:
         """The labels the LLM may choose, in the order it is shown them."""
         return list(self.prior)
+
+    def settled_choice(self) -> str | None:
+        """The SEM's best candidate when no scored LLM answer could displace it, else None.
+
+        The LLM moves a candidate's log-score by at most ``llm_weight * log_ratio_cap`` against another, so a
+        prior whose best candidate leads every other by more than that decides alone (at weight 0, always).
+        """
+        log_prior = {label: math.log(max(p, PRIOR_FLOOR)) for label, p in self.prior.items()}
+        best = max(log_prior, key=log_prior.__getitem__)
+        others = [v for label, v in log_prior.items() if label != best]
+        reach = self.llm_weight * self.log_ratio_cap if self.llm_weight else 0.0  # 0 x inf would be nan
+        return best if not others or log_prior[best] - max(others) > reach else None
 
     def messages(self) -> list[BaseMessage]:
         """The stage's prompt naming the candidates; it starts like the reply's, so a local model reuses the prefill."""
@@ -77,11 +95,17 @@ def scored_judgement(
     request: JudgementRequest, log_likelihoods: Mapping[str, float], note: str | None = None
 ) -> Judgement:
     """The record of a scored judgement: the posterior over the candidates and its best label."""
-    posterior = combine(request.prior, log_likelihoods, request.llm_weight)  # over the candidates scored
+    posterior = combine(request.prior, log_likelihoods, request.llm_weight, request.log_ratio_cap)
     choice = max(posterior, key=posterior.__getitem__)
     scores = {label: round(p, 6) for label, p in posterior.items()}
     return Judgement(stage=request.stage, candidates=request.candidates, scores=scores, choice=choice,
                      method="scored", answer="", error=note)  # fmt: skip
+
+
+def settled_judgement(request: JudgementRequest, choice: str) -> Judgement:
+    """The record of a judgement the SEM's margin decided; the LLM was not asked."""
+    return Judgement(stage=request.stage, candidates=request.candidates, scores={}, choice=choice,
+                     method="settled", answer="", error=None)  # fmt: skip
 
 
 def generated_judgement(request: JudgementRequest, text: str, note: str | None = None) -> Judgement:
@@ -100,11 +124,17 @@ def failed_judgement(request: JudgementRequest, error: Exception) -> Judgement:
                      method="failed", answer="", error=f"{type(error).__name__}: {error}")  # fmt: skip
 
 
-def combine(prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float) -> dict[str, float]:
-    """Posterior over candidates from the SEM prior and the LLM likelihood raised to ``weight``."""
+def combine(
+    prior: Mapping[str, float], log_likelihoods: Mapping[str, float], weight: float, cap: float = math.inf
+) -> dict[str, float]:
+    """Posterior over candidates from the SEM prior and the LLM likelihood raised to ``weight``.
+
+    No candidate's log-likelihood counts as more than ``cap`` below the best one's.
+    """
     top = max(log_likelihoods.values())
-    normaliser = top + math.log(sum(math.exp(v - top) for v in log_likelihoods.values()))
-    scores = {c: math.log(max(prior[c], 1e-9)) + weight * (log_likelihoods[c] - normaliser) for c in log_likelihoods}
+    capped = {c: max(v, top - cap) for c, v in log_likelihoods.items()}
+    normaliser = top + math.log(sum(math.exp(v - top) for v in capped.values()))
+    scores = {c: math.log(max(prior[c], PRIOR_FLOOR)) + weight * (capped[c] - normaliser) for c in capped}
     best = max(scores.values())
     total = sum(math.exp(s - best) for s in scores.values())
     return {c: math.exp(s - best) / total for c, s in scores.items()}
@@ -118,7 +148,7 @@ def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -
     LLM weight of 0 the decision is then exactly the SEM's top-1.
     """
     prior = {label: distribution[label] for label in primary}
-    prior[NONE_OF_THESE] = max((p for label, p in distribution.items() if label not in prior), default=1e-9)
+    prior[NONE_OF_THESE] = max((p for label, p in distribution.items() if label not in prior), default=PRIOR_FLOOR)
     return prior
 
 
@@ -126,6 +156,8 @@ def describe(judgement: Judgement) -> str:
     """One line for tables and logs: the method and the answer or the top scores."""
     if judgement["method"] == "failed":
         return f"failed ({judgement['error']})"
+    if judgement["method"] == "settled":
+        return f"settled by the SEM's margin -> {judgement['choice']}"
     if judgement["method"] == "generated":
         return f"generated {judgement['answer']!r} -> {judgement['choice']}"
     ranked = sorted(judgement["scores"].items(), key=lambda item: -item[1])

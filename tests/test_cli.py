@@ -57,7 +57,8 @@ def test_respond_with_a_dialogue_file_prints_the_table_and_reply(tmp_path):
     assert state["reply"] and state["emotion_stage"] in {"primary", "fallback", "sem"}
     assert len(state["dialogue"]) == 3
     first = state["judgements"][0]
-    assert first["stage"] == "primary" and first["method"] == "scored" and first["choice"] in first["candidates"]
+    assert first["stage"] == "primary" and first["method"] in {"scored", "settled"}
+    assert first["choice"] in first["candidates"]
 
 
 def test_graph_svg_to_an_unwritable_place_is_a_clear_error(tmp_path):

@@ -37,7 +37,10 @@ def test_the_default_graph_writes_a_specific_reply_to_the_person(default_llm, re
     assert isinstance(default_llm, LlamaCppRuntime)
     out = build_graph(llm=default_llm, sem=real_sem).invoke({"messages": [("user", MESSAGE)]})
     reply = out["reply"]
-    assert out["judgements"][0]["method"] == "scored" and out["emotion"] in ("sad", "devastated", "lonely")
+    first = out["judgements"][0]
+    assert first["method"] in ("scored", "settled") and out["emotion"] in ("sad", "devastated", "lonely")
+    if first["method"] == "settled":  # the SEM's margin decided: its top-1 stands
+        assert out["emotion"] == out["primary_emotions"][0]
     assert re.search(r"[.!?]['\")]*$", reply), f"not a whole sentence: {reply!r}"
     assert re.search(r"\byou(r|'re)?\b", reply, re.IGNORECASE), f"not spoken to the person: {reply!r}"
     assert not re.search(r"\b(speaker|listener)\b|instructions|as data", reply, re.IGNORECASE), reply

@@ -1,6 +1,7 @@
 """The in-process llama.cpp backend on the embedded GGUF: scored judgements, streamed replies."""
 
 import importlib.util
+import math
 import os
 
 import pytest
@@ -35,7 +36,8 @@ def llama_runtime():
 
 def test_the_llama_cpp_spec_judges_by_scoring(llama_runtime, real_sem):
     assert isinstance(llama_runtime, LlamaCppRuntime) and llama_runtime.capabilities.score_labels
-    out = build_graph(llm=llama_runtime, sem=real_sem).invoke({"messages": [("user", MESSAGE)]})
+    ask_the_llm = Context(llm_log_ratio_cap=math.inf)  # no judgement settled by the SEM's margin alone
+    out = build_graph(llm=llama_runtime, sem=real_sem).invoke({"messages": [("user", MESSAGE)]}, context=ask_the_llm)
     first = out["judgements"][0]
     assert first["method"] == "scored" and first["error"] is None and first["choice"] in first["candidates"]
     assert sum(first["scores"].values()) == pytest.approx(1.0, abs=1e-4) and out["reply"].strip()

@@ -5,6 +5,7 @@ log-probabilities) come from a small loopback HTTP server in this file, in front
 """
 
 import json
+import math
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +29,9 @@ def chat_model(url: str, **kwargs) -> ChatOpenAI:
 
 
 def test_a_graph_built_with_chatopenai_judges_by_scoring_through_the_server(openai_server, real_sem):
-    out = build_graph(llm=chat_model(openai_server), sem=real_sem).invoke({"messages": [("user", MESSAGE)]})
+    ask_the_llm = Context(llm_log_ratio_cap=math.inf)  # no judgement settled by the SEM's margin alone
+    graph = build_graph(llm=chat_model(openai_server), sem=real_sem)
+    out = graph.invoke({"messages": [("user", MESSAGE)]}, context=ask_the_llm)
     first = out["judgements"][0]
     assert first["method"] == "scored" and first["error"] is None and first["answer"] == ""
     assert first["candidates"] == [*out["primary_emotions"], "none"]

@@ -29,6 +29,7 @@ from hef_graph.judging import (
     failed_judgement,
     generated_judgement,
     scored_judgement,
+    settled_judgement,
 )
 
 T = TypeVar("T")
@@ -101,6 +102,8 @@ class LLMRuntime:
         note = None
         try:
             if request.method != "generate" and self.capabilities.score_labels:
+                if (settled := request.settled_choice()) is not None:
+                    return settled_judgement(request, settled)
                 try:
                     scores = self.call(lambda: self.option_log_likelihoods(request), policy, "judgement")
                     return scored_judgement(request, scores, offered_note(request, scores))

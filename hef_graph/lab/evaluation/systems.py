@@ -110,7 +110,8 @@ class SystemRunner:
         else:
             record |= self._run_hef(sample, with_reply, counter)
         record["turn_seconds"] = time.perf_counter() - started
-        record["llm_calls"] = counter.calls + len(record.get("judgements", []))
+        asked = [j for j in record.get("judgements", []) if j["method"] != "settled"]  # settled ones ask no LLM
+        record["llm_calls"] = counter.calls + len(asked)
         record["generated_tokens"] = counter.generated_tokens
         return record
 
