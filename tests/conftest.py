@@ -7,6 +7,7 @@ that loads real weights fails, so the unit tier (`make test-fast`, `-m "not inte
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from hef_graph.context import Context
 from hef_graph.labels import EMOTIONS
 from hef_graph.sem.words import join_dialogue
 
@@ -76,6 +78,11 @@ class ScriptedTagger:
         words = words[(emotion != "sad") :]
         found = [ScriptedWord(w.text, w.turn, w.start, w.end, 1.0 / (i + 1)) for i, w in enumerate(words[:n])]
         return ([ScriptedWord(self.extra, 0, 0, len(self.extra), 2.0)] if self.extra else []) + found
+
+
+def ask_the_llm(**settings: object) -> Context:
+    """A run context in which every scored judgement goes to the LLM (none settled by the SEM's margin alone)."""
+    return Context(llm_log_ratio_cap=math.inf, **settings)  # type: ignore[arg-type]
 
 
 def fake_llm(*answers: str) -> FakeListChatModel:

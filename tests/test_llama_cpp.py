@@ -1,7 +1,6 @@
 """The in-process llama.cpp backend on the embedded GGUF: scored judgements, streamed replies."""
 
 import importlib.util
-import math
 import os
 
 import pytest
@@ -15,7 +14,7 @@ from hef_graph.llm.runtime import Generation
 from hef_graph.model_cache import ModelCache
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.replies import clean_reply, reply_is_settled
-from tests.conftest import ScriptedSEM, ScriptedTagger
+from tests.conftest import ScriptedSEM, ScriptedTagger, ask_the_llm
 
 if importlib.util.find_spec("llama_cpp") is None:
     if os.environ.get("HEF_REQUIRE_OPENAI_SERVER"):
@@ -36,8 +35,8 @@ def llama_runtime():
 
 def test_the_llama_cpp_spec_judges_by_scoring(llama_runtime, real_sem):
     assert isinstance(llama_runtime, LlamaCppRuntime) and llama_runtime.capabilities.score_labels
-    ask_the_llm = Context(llm_log_ratio_cap=math.inf)  # no judgement settled by the SEM's margin alone
-    out = build_graph(llm=llama_runtime, sem=real_sem).invoke({"messages": [("user", MESSAGE)]}, context=ask_the_llm)
+    graph = build_graph(llm=llama_runtime, sem=real_sem)
+    out = graph.invoke({"messages": [("user", MESSAGE)]}, context=ask_the_llm())
     first = out["judgements"][0]
     assert first["method"] == "scored" and first["error"] is None and first["choice"] in first["candidates"]
     assert sum(first["scores"].values()) == pytest.approx(1.0, abs=1e-4) and out["reply"].strip()

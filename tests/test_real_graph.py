@@ -1,13 +1,11 @@
 """End to end with the real embedded LLM (SmolLM2-135M) and the real shipped SEM: structure, not wording."""
 
-import math
-
 import pytest
 from langchain_core.messages import AIMessage
 
 from hef_graph import EMOTIONS, Context, build_graph, load_cause_tagger
 from hef_graph.sem.words import join_dialogue
-from tests.conftest import fake_llm
+from tests.conftest import ask_the_llm, fake_llm
 
 pytestmark = pytest.mark.real
 
@@ -24,8 +22,7 @@ CASES = [
 
 @pytest.mark.parametrize("messages", CASES)
 def test_real_models_answer_with_reasoning(messages, real_llm, real_sem):
-    ask_the_llm = Context(llm_log_ratio_cap=math.inf)  # no judgement settled by the SEM's margin alone
-    out = build_graph(llm=real_llm, sem=real_sem).invoke({"messages": messages}, context=ask_the_llm)
+    out = build_graph(llm=real_llm, sem=real_sem).invoke({"messages": messages}, context=ask_the_llm())
     assert len(out["messages"]) == len(messages) + 1
     assert isinstance(out["messages"][-1], AIMessage)
     assert out["reply"].strip() and out["messages"][-1].content == out["reply"]

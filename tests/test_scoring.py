@@ -12,7 +12,7 @@ from hef_graph.judging import JudgementRequest, combine, stage_one_prior
 from hef_graph.labels import NONE_OF_THESE
 from hef_graph.llm.runtime import CallPolicy, Capabilities, LLMRuntime
 from hef_graph.nodes.judge_primary import judge_primary
-from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, ask_the_llm, fake_llm
 
 
 def test_stage_one_prior_gives_none_the_best_other_label():
@@ -145,9 +145,8 @@ def test_cached_batched_scores_equal_a_plain_forward_pass(real_llm):
 def test_scoring_is_the_default_with_the_embedded_llm(real_llm, real_sem):
     from hef_graph import build_graph
 
-    ask_the_llm = Context(llm_log_ratio_cap=math.inf)  # no judgement settled by the SEM's margin alone
     graph = build_graph(llm=real_llm, sem=real_sem)
-    out = graph.invoke({"messages": [("user", "I passed my exam!")]}, context=ask_the_llm)
+    out = graph.invoke({"messages": [("user", "I passed my exam!")]}, context=ask_the_llm())
     first = out["judgements"][0]
     assert first["method"] == "scored" and first["stage"] == "primary" and first["choice"] in first["candidates"]
     assert set(first["scores"]) == set(first["candidates"]) and sum(first["scores"].values()) == pytest.approx(
