@@ -59,7 +59,7 @@ class JudgementRequest:
         The LLM moves a candidate's log-score by at most ``llm_weight * log_ratio_cap`` against another, so a
         prior whose best candidate leads every other by more than that decides alone (at weight 0, always).
         """
-        log_prior = {label: math.log(max(p, PRIOR_FLOOR)) for label, p in self.prior.items()}
+        log_prior = floored_log_prior(self.prior)
         best = max(log_prior, key=log_prior.__getitem__)
         others = [v for label, v in log_prior.items() if label != best]
         reach = self.llm_weight * self.log_ratio_cap if self.llm_weight else 0.0  # 0 x inf would be nan
@@ -134,10 +134,16 @@ def combine(
     top = max(log_likelihoods.values())
     capped = {c: max(v, top - cap) for c, v in log_likelihoods.items()}
     normaliser = top + math.log(sum(math.exp(v - top) for v in capped.values()))
-    scores = {c: math.log(max(prior[c], PRIOR_FLOOR)) + weight * (capped[c] - normaliser) for c in capped}
+    log_prior = floored_log_prior(prior)
+    scores = {c: log_prior[c] + weight * (capped[c] - normaliser) for c in capped}
     best = max(scores.values())
     total = sum(math.exp(s - best) for s in scores.values())
     return {c: math.exp(s - best) / total for c, s in scores.items()}
+
+
+def floored_log_prior(prior: Mapping[str, float]) -> dict[str, float]:
+    """Each candidate's log prior, floored at ``PRIOR_FLOOR``; settling and combining must read the same one."""
+    return {label: math.log(max(p, PRIOR_FLOOR)) for label, p in prior.items()}
 
 
 def stage_one_prior(distribution: Mapping[str, float], primary: Sequence[str]) -> dict[str, float]:
