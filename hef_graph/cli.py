@@ -146,6 +146,9 @@ def train_cause_tagger_command(
     ranking_weight: Annotated[
         float, typer.Option(help="Weight of a listwise ranking term added to the per-token loss (0: none).")
     ] = 0.0,
+    speaker_types: Annotated[
+        bool, typer.Option(help="Mark which speaker each dialogue token belongs to (BERT's segment types).")
+    ] = False,
 ) -> None:
     """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
     from hef_graph.lab.data import default_data_dir
@@ -154,7 +157,7 @@ def train_cause_tagger_command(
 
     settings = TaggerTraining(
         epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank, learning_rate=learning_rate,
-        seed=seed, content_words_only=content_words_only, ranking_weight=ranking_weight,
+        seed=seed, content_words_only=content_words_only, ranking_weight=ranking_weight, speaker_types=speaker_types,
     )  # fmt: skip
     try:
         record = train_cause_tagger(data_dir or default_data_dir(), output_dir, default_base_model(), settings)

@@ -117,3 +117,20 @@ def test_content_words_only_leaves_stopwords_out_of_the_loss(shipped):
     _, content = training.token_targets(shipped, [example], content_words_only=True)
     assert (every >= 0).sum() > (content >= 0).sum() > 0
     assert (every == 1).sum() == 3 and (content == 1).sum() == 2  # "this" is a stopword: left out, not negative
+
+
+def types_by_token(tagger: CauseTagger) -> dict[str, int]:
+    batch = tagger.encode([TaggerInput.of(DIALOGUE, "sad")])
+    tokens = tagger.tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
+    return dict(zip(tokens, batch["token_type_ids"][0].tolist(), strict=True))
+
+
+def test_speaker_types_mark_the_target_speakers_turns_and_survive_a_reload(tmp_path):
+    tagger = CauseTagger(default_base_model(), tuned_layers=1, speaker_types=True).eval()
+    types = types_by_token(tagger)
+    assert types["dog"] == types["door"] == 1  # the target speaker: the latest turn and two turns back
+    assert types["sorry"] == types["sad"] == 0  # the other speaker, and the emotion word
+    tagger.save_pretrained(tmp_path, {"data": "none (a test)"})
+    assert CauseTagger.from_pretrained(tmp_path).speaker_types
+    plain = types_by_token(CauseTagger(default_base_model(), tuned_layers=1))
+    assert plain["sorry"] == plain["dog"] == 1  # without the option: BERT's plain second segment

