@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoModel, AutoTokenizer, BatchEncoding
 
 from hef_graph.sem.int8 import from_int8_rows, to_int8_rows
 from hef_graph.sem.words import JoinedDialogue, WordSpan, is_content_word, join_dialogue
@@ -258,7 +258,7 @@ class CauseTagger(nn.Module):
         return tagger.to(device).eval()
 
 
-def speaker_type_ids(batch: Any, inputs: Sequence[TaggerInput]) -> Tensor:
+def speaker_type_ids(batch: BatchEncoding, inputs: Sequence[TaggerInput]) -> Tensor:
     """Segment types by speaker, so the tagger need not count turns to know who said what.
 
     1 for the dialogue's tokens in the target speaker's turns (the latest and every second one before it),
