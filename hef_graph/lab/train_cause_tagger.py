@@ -49,7 +49,7 @@ class TaggerTraining:
     """Weight of a listwise term (``ranking_loss``) added to the per-token cross-entropy: cause words are
     picked as a dialogue's top five, a ranking, which per-token probabilities do not train directly."""
     speaker_types: bool = False
-    """Mark each dialogue token's speaker with BERT's segment type (``cause_tagger.speaker_type_ids``)."""
+    """Mark each dialogue token's speaker with BERT's segment type (``CauseTagger.encode``)."""
     seed: int = 0
     save_every: int = 50
     train_limit: int | None = None

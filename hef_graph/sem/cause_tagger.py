@@ -17,7 +17,6 @@ Example::
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from transformers import AutoModel, AutoTokenizer, BatchEncoding
+from transformers import AutoModel, AutoTokenizer
 
 from hef_graph.sem.int8 import from_int8_rows, to_int8_rows
 from hef_graph.sem.words import JoinedDialogue, WordSpan, is_content_word, join_dialogue
@@ -123,7 +122,7 @@ class CauseTagger(nn.Module):
 
         The top ``tuned_layers`` layers train in full, the layers below through rank-``adapter_rank`` updates
         (none when 0); the embeddings and everything else stay the base's. With ``speaker_types`` the
-        dialogue's tokens carry BERT's segment type by speaker (``speaker_type_ids``).
+        dialogue's tokens carry BERT's segment type by speaker (see ``encode``).
         """
         super().__init__()
         self.base_model = Path(base_model)
@@ -166,21 +165,30 @@ class CauseTagger(nn.Module):
         return self.head.weight.device
 
     def encode(self, inputs: Sequence[TaggerInput]) -> dict[str, Any]:
-        """Tokenise (emotion, reversed dialogue) pairs; ``word_index`` maps each token to a word or -1."""
+        """Tokenise (emotion, reversed dialogue) pairs; ``word_index`` maps each token to a word or -1.
+
+        With ``speaker_types``, the segment type says who spoke, so the tagger need not count turns: 1 for the
+        dialogue's tokens in the target speaker's turns (the latest and every second one before it), 0 for the
+        other speaker's tokens and for the emotion word.
+        """
         batch = self.tokenizer(
             [item.emotion for item in inputs], [item.reversed_turns.text for item in inputs],
             truncation="only_second", max_length=MAX_TOKENS, padding=True, return_offsets_mapping=True,
             return_tensors="pt",
         )  # fmt: skip
         word_index = torch.full(batch["input_ids"].shape, -1, dtype=torch.long)
+        by_speaker = torch.zeros_like(batch["token_type_ids"])
         for row, item in enumerate(inputs):
             for position, (segment, (start, end)) in enumerate(
                 zip(batch.sequence_ids(row), batch["offset_mapping"][row].tolist(), strict=True)
             ):
-                if segment == 1 and end > start:
+                if segment != 1:
+                    continue
+                by_speaker[row, position] = int(item.reversed_turns.turn_at(start) % 2 == 0)
+                if end > start:
                     index = item.reversed_turns.word_at(start)
                     word_index[row, position] = -1 if index is None else index
-        token_types = speaker_type_ids(batch, inputs) if self.speaker_types else batch["token_type_ids"]
+        token_types = by_speaker if self.speaker_types else batch["token_type_ids"]
         return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
                 "token_type_ids": token_types, "word_index": word_index}  # fmt: skip
 
@@ -256,23 +264,6 @@ class CauseTagger(nn.Module):
         tagger.load_state_dict(state)
         tagger.merge_adapters()
         return tagger.to(device).eval()
-
-
-def speaker_type_ids(batch: BatchEncoding, inputs: Sequence[TaggerInput]) -> Tensor:
-    """Segment types by speaker, so the tagger need not count turns to know who said what.
-
-    1 for the dialogue's tokens in the target speaker's turns (the latest and every second one before it),
-    0 for the other speaker's tokens and for the emotion word.
-    """
-    types = torch.zeros_like(batch["token_type_ids"])
-    for row, item in enumerate(inputs):
-        starts = item.reversed_turns.turn_starts
-        for position, (segment, (start, _)) in enumerate(
-            zip(batch.sequence_ids(row), batch["offset_mapping"][row].tolist(), strict=True)
-        ):
-            if segment == 1:
-                types[row, position] = int((bisect_right(starts, start) - 1) % 2 == 0)
-    return types
 
 
 def top_words(item: TaggerInput, scores: dict[int, float], n: int) -> list[TaggedWord]:

@@ -54,6 +54,10 @@ class JoinedDialogue:
         end = self.turn_starts[word.turn] + word.end
         return index if char_start < end else None
 
+    def turn_at(self, char_start: int) -> int:
+        """Return the index of the turn a character of the joined text belongs to (a separator: the turn before)."""
+        return bisect.bisect_right(self.turn_starts, char_start) - 1
+
     @functools.cached_property
     def _word_starts(self) -> list[int]:
         return [self.turn_starts[w.turn] + w.start for w in self.words]
