@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from hef_graph.lab.data import default_data_dir
+from hef_graph.lab.evaluation.causes import tagger_word_scores
 from hef_graph.lab.sem_eval import CauseCase, reccon_cases, span_agreement
 from hef_graph.lab.train_cause_tagger import TaggerTraining, train_cause_tagger
 from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, top_words
@@ -50,13 +51,6 @@ def base_encoder(tagger_dir: Path) -> Path:
     """The encoder a tagger folder was trained on: its run's exported SEM member, else the plain MiniLM."""
     exported = tagger_dir / BASE_FOLDER
     return exported if exported.exists() else default_base_model()
-
-
-def word_scores(tagger_dir: Path, cases: list[CauseCase]) -> list[dict[int, float]]:
-    """One tagger's word scores for every case (by word index of the reversed dialogue)."""
-    tagger = CauseTagger.from_pretrained(tagger_dir, base_encoder(tagger_dir))
-    inputs = [TaggerInput.of(case.turns, case.target) for case in cases]
-    return [scores for begin in range(0, len(inputs), 8) for scores in tagger.word_scores(inputs[begin : begin + 8])]
 
 
 def ensemble_f1(cases: list[CauseCase], scores: list[list[dict[int, float]]], words: int) -> dict[str, float]:
@@ -91,7 +85,7 @@ def main() -> None:
         print(json.dumps([(e["epoch"], round(e["f1"], 4)) for e in record["epochs"]]))
         return
     cases = reccon_cases(data_dir, "valid")
-    scores = [word_scores(folder, cases) for folder in args.taggers]
+    scores = [tagger_word_scores(CauseTagger.from_pretrained(d, base_encoder(d)), cases) for d in args.taggers]
     report = {"split": "valid", "targets": len(cases), "words": args.words, "combinations": []}
     for size in range(1, len(scores) + 1):
         for combo in itertools.combinations(range(len(scores)), size):

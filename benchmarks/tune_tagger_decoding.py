@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hef_graph.lab.data import default_data_dir
+from hef_graph.lab.evaluation.causes import tagger_word_scores
 from hef_graph.lab.sem_eval import reccon_cases, span_agreement
 from hef_graph.sem.cause_tagger import TaggerInput, top_words
 from hef_graph.sem.resident import load_cause_tagger
@@ -93,11 +94,10 @@ def main() -> None:
     args = parser.parse_args()
     cases = reccon_cases(args.data_dir or default_data_dir(), args.split)
     tagger = load_cause_tagger(device="cpu")
-    ranked: list[Scored] = []
-    for begin in range(0, len(cases), 8):
-        chunk = cases[begin : begin + 8]
-        inputs = [TaggerInput.of(case.turns, case.target) for case in chunk]
-        ranked += [scored_words(item, s) for item, s in zip(inputs, tagger.word_scores(inputs), strict=True)]
+    ranked = [
+        scored_words(TaggerInput.of(case.turns, case.target), scores)
+        for case, scores in zip(cases, tagger_word_scores(tagger, cases), strict=True)
+    ]
     report = {"split": args.split, "targets": len(cases), "words": args.words, "policies": {}}
     for name, decode in POLICIES.items():
         picked = [decode(words, args.words) for words in ranked]

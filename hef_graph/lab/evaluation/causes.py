@@ -31,7 +31,7 @@ from hef_graph.lab.sem_eval import (
     span_agreement,
 )
 from hef_graph.sem.attribution import CAUSE_RECENCY
-from hef_graph.sem.cause_tagger import CauseTagger
+from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput
 from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.words import WordSpan
 
@@ -43,6 +43,14 @@ def pick_tagger(tagger: CauseTagger) -> Picker:
         return [[word.span for word in row] for row in tagger.tag_many(dialogues, targets, n)]
 
     return pick
+
+
+def tagger_word_scores(tagger: CauseTagger, cases: Sequence[CauseCase], batch: int = 8) -> list[dict[int, float]]:
+    """The tagger's word scores for each case's emotion, by word index of its reversed dialogue, in batches."""
+    inputs = [TaggerInput.of(case.turns, case.target) for case in cases]
+    return [
+        scores for begin in range(0, len(inputs), batch) for scores in tagger.word_scores(inputs[begin : begin + batch])
+    ]
 
 
 def pick_recency_random(seed: int, recency: float = CAUSE_RECENCY) -> Picker:
