@@ -149,17 +149,24 @@ def train_cause_tagger_command(
     speaker_types: Annotated[
         bool, typer.Option(help="Mark which speaker each dialogue token belongs to (BERT's segment types).")
     ] = False,
+    source: Annotated[
+        str, typer.Option(help="Train targets: reccon (human spans) or ed-situations (weak labels from ED train).")
+    ] = "reccon",
+    start_from: Annotated[
+        Path | None, typer.Option(help="A run folder whose last checkpoint gives the starting weights.")
+    ] = None,
 ) -> None:
     """Train the cause tagger on RECCON-DD train's human spans; rerun the same command to resume."""
     from hef_graph.lab.data import default_data_dir
     from hef_graph.lab.train_cause_tagger import TaggerTraining, train_cause_tagger
     from hef_graph.sem.encoder import default_base_model
 
-    settings = TaggerTraining(
-        epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank, learning_rate=learning_rate,
-        seed=seed, content_words_only=content_words_only, ranking_weight=ranking_weight, speaker_types=speaker_types,
-    )  # fmt: skip
     try:
+        settings = TaggerTraining(
+            epochs=epochs, tuned_layers=tuned_layers, adapter_rank=adapter_rank, learning_rate=learning_rate,
+            seed=seed, content_words_only=content_words_only, ranking_weight=ranking_weight,
+            speaker_types=speaker_types, source=source, start_from=str(start_from) if start_from else None,
+        )  # fmt: skip
         record = train_cause_tagger(data_dir or default_data_dir(), output_dir, default_base_model(), settings)
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))

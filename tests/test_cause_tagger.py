@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -134,3 +136,42 @@ def test_speaker_types_mark_the_target_speakers_turns_and_survive_a_reload(tmp_p
     assert CauseTagger.from_pretrained(tmp_path).speaker_types
     plain = types_by_token(CauseTagger(default_base_model(), tuned_layers=1))
     assert plain["sorry"] == plain["dog"] == 1  # without the option: BERT's plain second segment
+
+
+def write_ed_train(folder, conversations) -> None:
+    (folder / "empathetic_dialogues").mkdir(parents=True)
+    with gzip.open(folder / "empathetic_dialogues" / "train.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(c) + "\n" for c in conversations)
+
+
+def test_situation_examples_label_the_words_that_repeat_the_situation(tmp_path):
+    turns = ["Two tires burst on the highway!", "Oh no, are you hurt?", "No, but I was so scared.", "Glad you're ok."]
+    write_ed_train(tmp_path, [{
+        "conv_id": f"hit:{i}_conv:{i}", "emotion": "terrified", "situation": "My tire burst on the highway.",
+        "utterances": [{"speaker": ("speaker", "listener")[j % 2], "text": t} for j, t in enumerate(turns)],
+    } for i in range(20)])  # fmt: skip
+    examples = training.situation_examples(tmp_path, "train", seed=0)
+    assert len(examples) == 20 and {e.emotion for e in examples} == {"terrified"}
+    assert {len(e.turns) for e in examples} == {1, 3}  # each ends at one of the speaker's turns, chosen by the seed
+    for example in examples:
+        assert example.cause_words == {(0, 4), (0, 10), (0, 23)}  # tires (matches "tire"), burst, highway
+    assert examples == training.situation_examples(tmp_path, "train", seed=0)
+
+
+def test_a_run_can_start_from_another_runs_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    first = CauseTagger(default_base_model(), tuned_layers=1, adapter_rank=2)
+    torch.nn.init.normal_(first.head.weight)
+    optimiser = torch.optim.AdamW(first.parameters())
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
+    weak = {"settings": asdict(training.TaggerTraining(source="ed-situations"))}
+    training.save_checkpoint(tmp_path, first, optimiser, scheduler, weak, 1, 0)
+    second = CauseTagger(default_base_model(), tuned_layers=1, adapter_rank=2)
+    training.start_from_run(tmp_path, second)
+    assert all(torch.equal(second.tuned_state()[k], v) for k, v in first.tuned_state().items())
+    with pytest.raises(ValueError, match="other tuned layers"):
+        training.start_from_run(tmp_path, CauseTagger(default_base_model(), tuned_layers=2, adapter_rank=2))
+    with pytest.raises(FileNotFoundError):
+        training.start_from_run(tmp_path / "none", second)
+    licence = training.data_licence(training.TaggerTraining(start_from=str(tmp_path)))
+    assert licence.index("EmpatheticDialogues") < licence.index("RECCON-DD") and "CC BY-NC 4.0" in licence

@@ -40,6 +40,19 @@ def test_dialogue_ending_with_the_assistant_is_rejected(tmp_path):
     assert result.exit_code == 2 and "the last message must be the user's" in result.output
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--source", "wiki"], "unknown training source 'wiki'"),
+        (["--source", "ed-situations"], "train it with content words only"),
+    ],
+)
+def test_bad_tagger_training_settings_give_one_line_errors(tmp_path, options, message):
+    result = runner.invoke(app, ["train-cause-tagger", "--output-dir", str(tmp_path), *options])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not any(tmp_path.iterdir())
+
+
 def test_graph_prints_mermaid_with_every_node():
     result = runner.invoke(app, ["graph"])
     assert result.exit_code == 0

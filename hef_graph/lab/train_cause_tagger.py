@@ -1,5 +1,8 @@
 """Train the cause tagger on RECCON-DD train's human cause spans (valid picks the epoch; test is never read).
 
+A run may start from another run's weights (``start_from``), e.g. one trained on ED's situations as weak
+labels (``source="ed-situations"``, ``situation_examples``).
+
 Resumable: a checkpoint (tuned weights, optimiser, scheduler, position in the epoch) is written every
 ``save_every`` steps and at each epoch's end, and a rerun with the same output folder continues from it.
 The best epoch by valid top-5 token F1 is saved as a loadable tagger in the output folder.
@@ -18,18 +21,20 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hef_graph.lab.data import load_reccon
+from hef_graph.lab.data import load_conversations, load_reccon
 from hef_graph.lab.evaluation.causes import pick_tagger
 from hef_graph.lab.sem_eval import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, is_adapter_parameter
-from hef_graph.sem.words import is_content_word
+from hef_graph.sem.words import is_content_word, join_dialogue
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"
-RECCON_LICENCE = (
-    "Trained on RECCON-DD train (Poria et al., 2021; DailyDialog, Li et al., 2017): CC BY-NC-SA 4.0, "
-    "non-commercial, share-alike"
-)
+DATA_LICENCES = {
+    "reccon": "RECCON-DD train (Poria et al., 2021; DailyDialog, Li et al., 2017): CC BY-NC-SA 4.0, "
+    "non-commercial, share-alike",
+    "ed-situations": "EmpatheticDialogues train (Rashkin et al., 2019), its situations as weak labels: CC BY-NC 4.0, "
+    "non-commercial",
+}
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,22 @@ class TaggerTraining:
     picked as a dialogue's top five, a ranking, which per-token probabilities do not train directly."""
     speaker_types: bool = False
     """Mark each dialogue token's speaker with BERT's segment type (``CauseTagger.encode``)."""
+    source: str = "reccon"
+    """Training targets: ``reccon`` (RECCON-DD train's human spans) or ``ed-situations`` (ED train, with the
+    dialogue's words that its speaker's situation text repeats as weak cause labels; ``situation_examples``)."""
+    start_from: str | None = None
+    """A training run's folder whose last checkpoint gives the starting weights (e.g. an ``ed-situations`` run)."""
     seed: int = 0
     save_every: int = 50
     train_limit: int | None = None
     """Use only the first N train targets (smoke runs and tests)."""
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would train on labels the source does not have."""
+        if self.source not in DATA_LICENCES:
+            raise ValueError(f"unknown training source {self.source!r}: use one of {', '.join(DATA_LICENCES)}")
+        if self.source == "ed-situations" and not self.content_words_only:
+            raise ValueError("ed-situations labels say nothing of stopwords: train it with content words only")
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,51 @@ def span_examples(data_dir: Path, split: str) -> list[SpanExample]:
         turns, inside = words_in_spans(row)
         examples.append(SpanExample(turns, RECCON_TO_ED[row["emotion"]], frozenset((w.turn, w.start) for w in inside)))
     return examples
+
+
+def situation_examples(data_dir: Path, split: str, seed: int) -> list[SpanExample]:
+    """Weakly labelled ED conversations: words that repeat the speaker's situation text count as its cause.
+
+    ED's speakers wrote the situation that made them feel the conversation's emotion before they talked about
+    it, so the content words a dialogue shares with that text (``word_forms``) mostly name the cause.
+    Each conversation gives one target: its turns up to one of the speaker's turns, chosen by the seed. Only
+    content words are labelled (``content_words_only`` should be on: the weak labels say nothing of stopwords).
+    """
+    rng = np.random.default_rng(seed)
+    examples = []
+    for conversation in load_conversations(data_dir, split):
+        utterances = conversation["utterances"]
+        ends = [i for i, turn in enumerate(utterances) if turn["speaker"] == "speaker"]
+        turns = [turn["text"] for turn in utterances[: int(rng.choice(ends)) + 1]]
+        situation = set().union(*(word_forms(w.text) for w in join_dialogue([conversation["situation"]]).words))
+        cause = [w for w in join_dialogue(turns).words if is_content_word(w.text) and word_forms(w.text) & situation]
+        examples.append(SpanExample(turns, conversation["emotion"], frozenset((w.turn, w.start) for w in cause)))
+    return examples
+
+
+def word_forms(word: str) -> set[str]:
+    """The lower-cased word and the word without one common inflection, so "tires" matches "tire"."""
+    lowered = word.lower().replace("’", "'")
+    stripped = {lowered[: -len(end)] for end in ("ing", "ed", "es", "s") if lowered.endswith(end)}
+    return {lowered} | {form for form in stripped if len(form) >= 3}
+
+
+def training_examples(data_dir: Path, settings: TaggerTraining) -> list[SpanExample]:
+    """The run's train targets, from the source its settings name."""
+    if settings.source == "ed-situations":
+        return situation_examples(data_dir, "train", settings.seed)[: settings.train_limit]
+    return span_examples(data_dir, "train")[: settings.train_limit]
+
+
+def data_licence(settings: TaggerTraining) -> str:
+    """Which data (and licence) the weights were trained on, including the runs they started from, in order."""
+    sources = [settings.source]
+    start = settings.start_from
+    while start:
+        started = json.loads((Path(start) / "training.json").read_text())["settings"]
+        sources.insert(0, started.get("source", "reccon"))
+        start = started.get("start_from")
+    return "Trained on " + "; then on ".join(DATA_LICENCES[source] for source in sources)
 
 
 def token_targets(
@@ -121,9 +183,12 @@ def train_cause_tagger(
     """Train (or resume), keep the best epoch by valid F1 in ``output_dir``, and return the run's record."""
     torch.manual_seed(settings.seed)
     output_dir.mkdir(parents=True, exist_ok=True)
-    examples = span_examples(data_dir, "train")[: settings.train_limit]
+    examples = training_examples(data_dir, settings)
     valid_cases = reccon_cases(data_dir, "valid")
     tagger = CauseTagger(base_model, settings.tuned_layers, settings.adapter_rank, speaker_types=settings.speaker_types)
+    if settings.start_from:
+        start_from_run(Path(settings.start_from), tagger)
+    licence = data_licence(settings)
     optimiser = torch.optim.AdamW(parameter_groups(tagger, settings), weight_decay=0.01)
     steps_per_epoch = len(batches(examples, settings.batch_size, settings.seed))
     total = steps_per_epoch * settings.epochs
@@ -151,7 +216,7 @@ def train_cause_tagger(
         if record["best"] is None or scores["f1"] > record["best"]["f1"]:
             record["best"] = {"epoch": epoch} | scores
             tagger.save_pretrained(output_dir, {"training": record | {"epochs": list(record["epochs"])},
-                                                "data": RECCON_LICENCE})  # fmt: skip
+                                                "data": licence})  # fmt: skip
         epoch, done_in_epoch = epoch + 1, 0
         save_checkpoint(output_dir, tagger, optimiser, scheduler, record, epoch, 0)
     return record
@@ -206,6 +271,17 @@ def resume(output_dir: Path, tagger, optimiser, scheduler, record: dict) -> tupl
     record.update(saved["record"])
     log.info("resuming at epoch %d step %d", saved["epoch"], saved["step"])
     return saved["epoch"], saved["step"]
+
+
+def start_from_run(run_dir: Path, tagger: CauseTagger) -> None:
+    """Put another run's last checkpointed weights (full precision, before any int8 rounding) on ``tagger``."""
+    path = run_dir / CHECKPOINT_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no training checkpoint to start from: {path}")
+    tuned = torch.load(path, weights_only=False)["tuned"]
+    if set(tuned) != set(tagger.tuned_state()):
+        raise ValueError(f"{path} was trained with other tuned layers or adapter rank than this run")
+    tagger.load_state_dict(tuned, strict=False)
 
 
 def ranking_loss(logits: Tensor, targets: Tensor) -> Tensor:
