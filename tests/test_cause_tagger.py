@@ -164,7 +164,7 @@ def test_a_run_can_start_from_another_runs_checkpoint(tmp_path):
     torch.nn.init.normal_(first.head.weight)
     optimiser = torch.optim.AdamW(first.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
-    weak = {"settings": asdict(training.TaggerTraining(source="ed-situations"))}
+    weak = {"settings": asdict(training.TaggerTraining(source="ed-situations", content_words_only=True))}
     training.save_checkpoint(tmp_path, first, optimiser, scheduler, weak, 1, 0)
     second = CauseTagger(default_base_model(), tuned_layers=1, adapter_rank=2)
     training.start_from_run(tmp_path, second)
