@@ -97,8 +97,8 @@ def situation_examples(data_dir: Path, split: str, seed: int) -> list[SpanExampl
 
     ED's speakers wrote the situation that made them feel the conversation's emotion before they talked about
     it, so the content words a dialogue shares with that text (``word_forms``) mostly name the cause.
-    Each conversation gives one target: its turns up to one of the speaker's turns, chosen by the seed. Only
-    content words are labelled (``content_words_only`` should be on: the weak labels say nothing of stopwords).
+    Each conversation gives one target: its turns up to one of the speaker's turns, chosen by the seed. The
+    labels say nothing of stopwords, so such a run scores content words only (``TaggerTraining`` insists).
     """
     rng = np.random.default_rng(seed)
     examples = []
