@@ -25,7 +25,7 @@ from hef_graph.lab.data import load_conversations, load_reccon
 from hef_graph.lab.evaluation.causes import pick_tagger
 from hef_graph.lab.sem_eval import RECCON_TO_ED, CauseCase, reccon_cases, run_picker, span_agreement, words_in_spans
 from hef_graph.sem.cause_tagger import CauseTagger, TaggerInput, is_adapter_parameter
-from hef_graph.sem.words import is_content_word, join_dialogue
+from hef_graph.sem.words import is_content_word, join_dialogue, normal_form
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -114,7 +114,7 @@ def situation_examples(data_dir: Path, split: str, seed: int) -> list[SpanExampl
 
 def word_forms(word: str) -> set[str]:
     """The lower-cased word and the word without one common inflection, so "tires" matches "tire"."""
-    lowered = word.lower().replace("’", "'")
+    lowered = normal_form(word)
     stripped = {lowered[: -len(end)] for end in ("ing", "ed", "es", "s") if lowered.endswith(end)}
     return {lowered} | {form for form in stripped if len(form) >= 3}
 
@@ -122,8 +122,10 @@ def word_forms(word: str) -> set[str]:
 def training_examples(data_dir: Path, settings: TaggerTraining) -> list[SpanExample]:
     """The run's train targets, from the source its settings name."""
     if settings.source == "ed-situations":
-        return situation_examples(data_dir, "train", settings.seed)[: settings.train_limit]
-    return span_examples(data_dir, "train")[: settings.train_limit]
+        examples = situation_examples(data_dir, "train", settings.seed)
+    else:
+        examples = span_examples(data_dir, "train")
+    return examples[: settings.train_limit]
 
 
 def data_licence(settings: TaggerTraining) -> str:

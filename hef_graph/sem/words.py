@@ -79,7 +79,12 @@ def join_dialogue(turns: list[str] | tuple[str, ...]) -> JoinedDialogue:
     return JoinedDialogue("".join(pieces), tuple(starts), tuple(words))
 
 
+def normal_form(word: str) -> str:
+    """The word lower-cased, with a typographic apostrophe made plain (as the stopword list spells it)."""
+    return word.lower().replace("’", "'")
+
+
 def is_content_word(word: str) -> bool:
     """Tell whether a word may be a cause word: not a stopword, not a number, not one letter."""
-    lowered = word.lower().replace("’", "'")
+    lowered = normal_form(word)
     return len(lowered) > 1 and lowered not in STOPWORDS and not lowered.isdigit()
