@@ -32,8 +32,7 @@ def prompts(count: int, seed: int) -> list[list[dict[str, str]]]:
     samples = random.Random(seed).sample(load_samples(default_data_dir(), "test"), count)
     chats = []
     for sample in samples:
-        messages = dialogue_prompt("draft_response", format_dialogue(sample.context), emotion=sample.emotion,
-                                   cause_line="", cause_focus="")  # fmt: skip
+        messages = dialogue_prompt("draft_response", format_dialogue(sample.context), notes="")
         chats.append(chat_dicts(messages))
     return chats
 

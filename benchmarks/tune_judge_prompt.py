@@ -81,7 +81,7 @@ def main() -> None:
             counts[name]["overrides"] += choice != primary[0]
             counts[name]["correct"] += choice == sample.emotion
     example = dict(zip("ABCD", ["sad", "lonely", "devastated", NONE_OF_THESE], strict=True))
-    reply_task = render_prompt("draft_response", emotion="sad", cause_line=", mainly about: dog, died")
+    reply_task = render_prompt("draft_response", notes="")
     report = {"split": "valid", "samples": len(samples), "seed": args.seed, "llm": llm.name,
               "llm_weight": context.llm_weight, "sem_accuracy": round(sem_correct / len(samples), 4),
               "variants": {}}  # fmt: skip

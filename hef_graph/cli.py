@@ -1,9 +1,9 @@
 """The ``hef`` command line.
 
 Runtime commands: respond, chat, trace, graph. Lab commands (train-sem, fit-sem-mixture, train-cause-tagger,
-eval-sem, eval-causes, eval) import ``hef_graph.lab`` inside their own bodies only, so the runtime commands
-never load it; those that need a lab extra (eval: [eval]; train-sem, fit-sem-mixture: [train]) name it when
-its packages are missing.
+eval-sem, eval-causes, eval, rate-export, rate-score, writer-export, writer-import) import ``hef_graph.lab``
+inside their own bodies only, so the runtime commands never load it; those that need a lab extra (eval: [eval];
+train-sem, fit-sem-mixture: [train]) name it when its packages are missing.
 """
 
 from __future__ import annotations
@@ -435,6 +435,96 @@ def chat(
         ChatSession(db=db, thread=thread, llm=llm, console=console).loop()
     except (ValueError, RuntimeError) as error:
         fail(str(error))
+
+
+Predictions = Annotated[Path, typer.Option(help="The predictions.jsonl of a `hef eval` run.")]
+
+
+@app.command("rate-export")
+def rate_export_command(
+    out: Annotated[Path, typer.Option(help="Folder for packet.md (for raters) and key.json (never for raters).")],
+    predictions: Predictions = Path("docs/eval/predictions.jsonl"),
+    systems: Annotated[str, typer.Option(help="Comma-separated systems whose replies are rated.")] = (
+        "hef,llm_framed,llm"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the per-dialogue letter shuffle.")] = 0,
+) -> None:
+    """Export a blind rating packet: every dialogue where all systems replied, replies under shuffled letters."""
+    from hef_graph.lab.evaluation.rating import RatingError, write_packet
+    from hef_graph.lab.evaluation.report import load_records
+
+    try:
+        items = write_packet(load_records(predictions), comma_separated(systems), seed, out)
+    except (RatingError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print(f"{len(items)} dialogues: give raters {out / 'packet.md'}; keep {out / 'key.json'} from them")
+
+
+@app.command("rate-score")
+def rate_score_command(
+    key: Annotated[Path, typer.Option(help="The packet's key.json.")],
+    rankings: Annotated[list[Path], typer.Argument(help="One ranking file per rater ('N: B > A = C' lines).")],
+    judge_verdicts: Annotated[
+        Path | None, typer.Option(help="The local judge's pairwise.jsonl, to report its agreement with the raters.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
+) -> None:
+    """Score blind rankings: each pair's majority win / tie / loss with the net's 95% interval, and agreement."""
+    from hef_graph.lab.evaluation.rating import RatingError, score_ratings
+
+    try:
+        scores = score_ratings(key, rankings, judge_verdicts)
+    except (RatingError, FileNotFoundError, KeyError, json.JSONDecodeError) as error:
+        fail(str(error))
+    text = json.dumps(scores, indent=1)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    for name, pair in scores["pairs"].items():
+        m = pair["majority"]
+        console.print(
+            f"{name}: {m['win']} / {m['tie']} / {m['loss']} (win / tie / loss, majority of "
+            f"{len(scores['raters'])} raters), net {m['net_win_rate']:+.3f} {m['net_win_rate_95ci']}"
+        )
+
+
+@app.command("writer-export")
+def writer_export_command(
+    out: Annotated[Path, typer.Option(help="Folder: guided/prompts.jsonl, plain/prompts.jsonl, writer_key.json.")],
+    predictions: Predictions = Path("docs/eval/predictions.jsonl"),
+    count: Annotated[int, typer.Option(help="Dialogues, drawn from HEF's recorded replies.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the draw and of each arm's order.")] = 0,
+) -> None:
+    """Export HEF's exact reply prompts, with and without the SEM's notes, for an external writer (one arm each)."""
+    from hef_graph.context import Context
+    from hef_graph.lab.evaluation.report import load_records
+    from hef_graph.lab.evaluation.writer import export_prompts
+
+    try:
+        export_prompts(load_records(predictions), count, seed, out, Context().max_prompt_chars)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print(f"give one writer {out / 'guided'} and another {out / 'plain'}; never both to one writer")
+
+
+@app.command("writer-import")
+def writer_import_command(
+    folder: Annotated[Path, typer.Option(help="The writer-export folder, each arm holding its replies.jsonl.")],
+    writer: Annotated[str, typer.Option(help="Who wrote the replies (recorded with each).")],
+    predictions: Predictions = Path("docs/eval/predictions.jsonl"),
+) -> None:
+    """Add both arms' replies to the predictions as writer_guided and writer_plain (replacing earlier ones)."""
+    from hef_graph.lab.evaluation.report import load_records
+    from hef_graph.lab.evaluation.writer import ARMS, import_replies
+
+    try:
+        records = [r for r in load_records(predictions) if not str(r["system"]).startswith("writer_")]
+        imported = [record for arm in ARMS for record in import_replies(folder, arm, records, writer)]
+    except (ValueError, FileNotFoundError, KeyError, json.JSONDecodeError) as error:
+        fail(str(error))
+    temporary = predictions.with_name(predictions.name + ".tmp")
+    temporary.write_text("".join(json.dumps(r) + "\n" for r in records + imported), encoding="utf-8")
+    temporary.replace(predictions)
+    console.print(f"{len(imported)} writer replies added to {predictions}")
 
 
 def main() -> None:

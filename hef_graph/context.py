@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from hef_graph.dialogue import format_dialogue
+from hef_graph.guidance import GuidanceGates
 from hef_graph.judging import JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
@@ -107,6 +108,22 @@ class Context:
         },
     )
 
+    label_confidence: float = field(
+        default=0.7,
+        metadata={"description": "The final emotion's SEM probability at which the reply's notes name it; below, "
+                                 "the emotion is not named (1.01: never). Tuned on ED valid (docs/results.md)."},
+    )  # fmt: skip
+    valence_confidence: float = field(
+        default=0.85,
+        metadata={"description": "The SEM's probability mass on good-news (or hard-news) labels at which the notes "
+                                 "say so; below, they say nothing of valence. Tuned on ED valid."},
+    )  # fmt: skip
+    cause_confidence: float = field(
+        default=0.5,
+        metadata={"description": "The cause tagger's best word score in the speaker's clause at which the notes "
+                                 "quote that clause; below, no cause is offered. Tuned on ED valid."},
+    )  # fmt: skip
+
     def __post_init__(self) -> None:
         """Reject settings that would fail later inside a node, naming the allowed range."""
         if not 1 <= self.top_k < len(EMOTIONS):
@@ -129,6 +146,9 @@ class Context:
             )
         if not self.llm_log_ratio_cap >= 0:
             raise ValueError(f"llm_log_ratio_cap must be >= 0 (inf: no cap), got {self.llm_log_ratio_cap}")
+        for gate in ("label_confidence", "valence_confidence", "cause_confidence"):
+            if not 0 <= getattr(self, gate) <= 1.01:
+                raise ValueError(f"{gate} must be between 0 and 1 (above 1: never), got {getattr(self, gate)}")
         if self.llm_weight < 0:
             raise ValueError(f"llm_weight must be >= 0, got {self.llm_weight}")
         if self.repetition_penalty < 1.0:
@@ -171,6 +191,10 @@ class Context:
                                 method=self.judgement,
                                 max_new_tokens=self.judge_max_new_tokens,
                                 repetition_penalty=self.repetition_penalty)  # fmt: skip
+
+    def guidance_gates(self) -> GuidanceGates:
+        """The evidence each of the reply's notes needs."""
+        return GuidanceGates(self.label_confidence, self.valence_confidence, self.cause_confidence)
 
     def reply_caps(self) -> Generation:
         """Length and repetition caps of the reply."""

@@ -95,3 +95,16 @@ def says_none(text: str) -> bool:
 
 
 _LABEL_SET = frozenset(EMOTIONS)
+
+
+VALENCE: dict[str, str] = {
+    **dict.fromkeys(("afraid", "angry", "annoyed", "anxious", "apprehensive", "ashamed", "devastated",
+                     "disappointed", "disgusted", "embarrassed", "furious", "guilty", "jealous", "lonely", "sad",
+                     "terrified"), "negative"),
+    **dict.fromkeys(("caring", "confident", "content", "excited", "faithful", "grateful", "hopeful", "impressed",
+                     "joyful", "prepared", "proud", "trusting"), "positive"),
+    **dict.fromkeys(("anticipating", "nostalgic", "sentimental", "surprised"), "ambiguous"),
+}  # fmt: skip
+"""Each label's valence: whether the news behind it is good or bad for the speaker. 'ambiguous' labels
+(anticipating, nostalgic, sentimental, surprised) go either way in ED: a surprise party and a surprise bill
+share one label, so they say nothing about whether to rejoice or console."""

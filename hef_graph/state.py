@@ -9,6 +9,7 @@ from langgraph.graph.message import add_messages
 from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import InvalidInput
+from hef_graph.guidance import Guidance
 from hef_graph.judging import Judgement
 
 EmotionStage = Literal["primary", "fallback", "sem"]
@@ -72,6 +73,8 @@ class HEFState(InputState, total=False):
     cause_words: list[CauseWordEntry]
     """Cause words for the final emotion, each a word of the dialogue (perceive_causes): the cause tagger's
     by default, else the SEM attribution's."""
+    guidance: Guidance
+    """The notes the reply prompt carried and the evidence behind each (draft_response)."""
     reply: str
     """The empathetic reply, also appended to messages (draft_response or safe_reply)."""
     crisis: bool

@@ -1,4 +1,4 @@
-"""Node 5, draft_response: the LLM writes the reply, grounded in the emotion and its cause words."""
+"""Node 5, draft_response: the LLM writes the reply, guided by the notes the SEM's evidence supports."""
 
 from __future__ import annotations
 
@@ -9,22 +9,17 @@ from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
-from hef_graph.dialogue import format_dialogue
-from hef_graph.prompting import dialogue_prompt
+from hef_graph.guidance import compose_guidance, reply_messages
 from hef_graph.replies import clean_reply
 from hef_graph.state import HEFState
 
 
 def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Write the reply and append it to messages."""
+    """Gate the notes on their evidence, write the reply and append it to messages."""
     context = settings(runtime)
-    causes = [cause["word"] for cause in state.get("cause_words", [])]
-    messages = dialogue_prompt(
-        "draft_response",
-        format_dialogue(state["dialogue"], context.max_prompt_chars),
-        emotion=str(state["emotion"]),
-        cause_line=f", mainly about: {', '.join(causes)}" if causes else "",
-    )
+    guidance = compose_guidance(state["sem_distribution"], str(state["emotion"]), state["dialogue"],
+                                state.get("cause_words", []), context.guidance_gates())  # fmt: skip
+    messages = reply_messages(state["dialogue"], guidance["notes"], context.max_prompt_chars)
     raw = llm_of(context).reply(messages, context.reply_caps(), context.call_policy())
-    reply = clean_reply(raw) or f"It sounds like you feel {state['emotion']}. I'm here and listening."
-    return {"reply": reply, "messages": [AIMessage(reply)]}
+    reply = clean_reply(raw) or "I hear you, and I'm here and listening."
+    return {"guidance": guidance, "reply": reply, "messages": [AIMessage(reply)]}

@@ -69,6 +69,7 @@ def records(sample_id: str) -> list[dict]:
     return [
         base | {"system": "hef", "reply": "A warm reply.", "emotion": "sad", "cause_words": ["dog"]},
         base | {"system": "llm", "reply": "A cold reply."},
+        base | {"system": "llm_framed", "reply": "A cool reply."},
         base | {"system": "hef_smollm2", "reply": "Another cold reply.", "emotion": "sad", "cause_words": []},
     ]
 
@@ -77,10 +78,11 @@ def test_judge_replies_covers_both_pairs_and_resumes_without_judging_again(tmp_p
     judge, path = ScriptedJudge(), tmp_path / "pairwise.jsonl"
     rows = records("s1") + records("s2")
     summary = judge_replies(judge, rows, path)
-    assert set(summary) == set(PAIRS) and all(s["win"] == 2 and s["n"] == 2 for s in summary.values())
+    assert set(summary) == set(PAIRS) - {"writer_guided_vs_writer_plain"}  # no writer replied
+    assert all(s["win"] == 2 and s["n"] == 2 for s in summary.values())
     calls = judge.calls
     assert judge_replies(judge, rows, path) == summary and judge.calls == calls
-    assert len(load_verdicts(path)) == 4
+    assert len(load_verdicts(path)) == 6
 
 
 def test_a_rerun_judges_again_only_the_pairs_whose_replies_changed(tmp_path):
@@ -91,17 +93,17 @@ def test_a_rerun_judges_again_only_the_pairs_whose_replies_changed(tmp_path):
     changed = [row | {"reply": "A cold answer."} if (row["sample_id"], row["system"]) == ("s2", "hef") else row
                for row in rows]  # fmt: skip
     summary = judge_replies(judge, changed, path)
-    assert judge.calls == calls + 4  # s2's two pairs, both orders each
+    assert judge.calls == calls + 6  # s2's three pairs, both orders each
     assert all(s["win"] == 1 and s["n"] == 2 for s in summary.values())
     assert load_verdicts(path)[("s2", "hef_vs_llm")].outcome == "tie"
-    assert len(path.read_text().splitlines()) == 4  # the superseded verdicts are gone from the file
+    assert len(path.read_text().splitlines()) == 6  # the superseded verdicts are gone from the file
 
 
 def test_a_verdict_without_a_record_of_what_it_judged_is_judged_again(tmp_path):
     judge, path = ScriptedJudge(), tmp_path / "pairwise.jsonl"
     path.write_text('{"sample_id": "s1", "pair": "hef_vs_llm", "shown_first": 0.1, "shown_second": 0.1}\n')
     summary = judge_replies(judge, records("s1"), path)
-    assert summary["hef_vs_llm"]["win"] == 1 and judge.calls == 4
+    assert summary["hef_vs_llm"]["win"] == 1 and judge.calls == 6  # three pairs, both orders
 
 
 def test_replies_page_shows_each_dialogue_with_every_reply():

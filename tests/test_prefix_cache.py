@@ -17,7 +17,7 @@ DIALOGUE = format_dialogue([TURN])
 
 def test_prompts_about_one_dialogue_share_their_text_up_to_the_dialogue_end():
     judgement = judgement_messages("judge_primary", DIALOGUE, ["surprised", "joyful", "grateful"])
-    reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="")
+    reply = dialogue_prompt("draft_response", DIALOGUE, notes="")
     first, second = (str(m[1].content) for m in (judgement, reply))
     assert judgement[0].content == reply[0].content  # the same system prompt
     assert shared_prefix(first) == shared_prefix(second) == first[: first.index(DIALOGUE_END) + len(DIALOGUE_END)]
@@ -74,7 +74,7 @@ def test_packed_scores_equal_a_plain_forward_pass_per_label(real_llm, stored):
 def test_the_reply_reuses_the_judgements_prefill_and_writes_the_same_text(real_llm):
     prefixes, caps = real_llm.prefixes, Generation(24, 1.3)
     real_llm.clear_prefixes()
-    reply = dialogue_prompt("draft_response", DIALOGUE, emotion="surprised", cause_line="")
+    reply = dialogue_prompt("draft_response", DIALOGUE, notes="")
     assert "cache" not in real_llm.call_kwargs(reply, caps)["pipeline_kwargs"]  # looking does not prefill
     plain = real_llm.generate(reply, caps)
     candidates = ["surprised", "grateful", "none"]  # not the scorer's memo of the test above

@@ -7,7 +7,7 @@ import pytest
 from hef_graph.judging import JudgementRequest
 from hef_graph.prompting import DIALOGUE_END, PROMPT_NAMES, PromptError, dialogue_prompt, render_prompt
 
-SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "cause_line": "",
+SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "notes": "", "quote": "my dog",
           "reply_a": "a", "reply_b": "b", "options": "A. sad\nB. none of these"}  # fmt: skip
 
 
@@ -30,7 +30,7 @@ def test_stage_one_opens_like_the_reply_so_the_reply_reads_only_the_rest():
     dialogue = "Speaker: My dog died."
     request = JudgementRequest("primary", dialogue, {"sad": 0.6, "none": 0.4})
     judgement = str(request.lettered_messages({"A": "sad", "B": "none"})[-1].content)
-    reply = str(dialogue_prompt("draft_response", dialogue, emotion="sad", cause_line="")[-1].content)
+    reply = str(dialogue_prompt("draft_response", dialogue, notes="")[-1].content)
     shared = os.path.commonprefix([judgement, reply])
-    assert DIALOGUE_END in shared and len(shared.split(DIALOGUE_END, 1)[1]) >= 40  # the task's opening words
+    assert DIALOGUE_END in shared and shared.split(DIALOGUE_END, 1)[1] == "You are the Listener."  # the task opens so
     assert "A. sad\nB. none of these" in judgement

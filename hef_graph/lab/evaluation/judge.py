@@ -19,8 +19,15 @@ from hef_graph.dialogue import format_dialogue
 from hef_graph.llm.letters import LetterScoringRuntime
 from hef_graph.prompting import dialogue_prompt
 
-PAIRS = {"hef_vs_llm": ("hef", "llm"), "hef_vs_hef_smollm2": ("hef", "hef_smollm2")}
-"""The comparisons `hef eval --judge` reports: HEF against the same LLM alone, and against HEF on SmolLM2."""
+PAIRS = {
+    "hef_vs_llm_framed": ("hef", "llm_framed"),
+    "hef_vs_llm": ("hef", "llm"),
+    "hef_vs_hef_smollm2": ("hef", "hef_smollm2"),
+    "writer_guided_vs_writer_plain": ("writer_guided", "writer_plain"),
+}
+"""The comparisons `hef eval --judge` reports. The headline is HEF against the same LLM framed by HEF's own
+prompt without the SEM's notes, which isolates what the SEM adds; then against the LLM alone, HEF on SmolLM2,
+and an external writer's replies from HEF's prompts with and without the notes (`hef writer-import`)."""
 Outcome = Literal["win", "tie", "loss"]
 Z95 = 1.959964
 
@@ -68,9 +75,19 @@ def fingerprint(dialogue: Sequence[str], reply: str, other: str) -> str:
 
 
 def summarise(verdicts: Sequence[PairVerdict], judge_name: str) -> dict[str, Any]:
-    """Win / tie / loss counts with 95% Wilson intervals of each share, and the net win rate with its interval."""
+    """The judge's win / tie / loss summary, with its mean preference and position bias."""
+    summary = outcome_summary([v.outcome for v in verdicts], judge_name)
     n = len(verdicts)
-    counts = {outcome: sum(v.outcome == outcome for v in verdicts) for outcome in ("win", "tie", "loss")}
+    if n:
+        summary["mean_preference"] = round(sum(v.shown_first + v.shown_second for v in verdicts) / (2 * n), 3)
+        summary["position_bias"] = round(sum(v.shown_first - v.shown_second for v in verdicts) / (2 * n), 3)
+    return summary
+
+
+def outcome_summary(outcomes: Sequence[Outcome], judge_name: str) -> dict[str, Any]:
+    """Win / tie / loss counts with 95% Wilson intervals of each share, and the net win rate with its interval."""
+    n = len(outcomes)
+    counts = {outcome: sum(o == outcome for o in outcomes) for outcome in ("win", "tie", "loss")}
     summary: dict[str, Any] = {**counts, "n": n, "judge": judge_name}
     if n == 0:
         return summary
@@ -80,8 +97,6 @@ def summarise(verdicts: Sequence[PairVerdict], judge_name: str) -> dict[str, Any
     spread = Z95 * math.sqrt(max(win + loss - (win - loss) ** 2, 0.0) / n)
     summary["net_win_rate"] = round(win - loss, 3)
     summary["net_win_rate_95ci"] = [round(win - loss - spread, 3), round(win - loss + spread, 3)]
-    summary["mean_preference"] = round(sum(v.shown_first + v.shown_second for v in verdicts) / (2 * n), 3)
-    summary["position_bias"] = round(sum(v.shown_first - v.shown_second for v in verdicts) / (2 * n), 3)
     return summary
 
 

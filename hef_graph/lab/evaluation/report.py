@@ -14,7 +14,7 @@ from hef_graph.lab.evaluation import reply_metrics as rm
 from hef_graph.lab.evaluation.judge import replied_records
 from hef_graph.lab.evaluation.systems import SYSTEMS
 from hef_graph.lab.metrics import macro_f1
-from hef_graph.labels import EMOTIONS
+from hef_graph.labels import EMOTIONS, VALENCE
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
@@ -36,9 +36,13 @@ def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "emotion_samples": len(records),
         "emotion_accuracy": float(np.mean([p == g for p, g in zip(predicted, gold, strict=True)])),
         "macro_f1": macro_f1(predicted, gold, EMOTIONS),
+        "valence_agreement": float(
+            np.mean([VALENCE.get(p) == VALENCE[g] for p, g in zip(predicted, gold, strict=True)])
+        ),
     }
     if "primary_emotions" not in records[0]:
         return metrics
+    metrics |= guidance_metrics([r for r in records if r.get("guidance")])
     stage_two = [r for r in records if any(j["stage"] == "fallback" for j in r["judgements"])]
     metrics |= {
         "stage_one_hit_rate": float(np.mean([r["gold"] in r["primary_emotions"] for r in records])),
@@ -54,6 +58,23 @@ def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
             "wrong_where_sem_was_right": sum(r["sem_top1"] == r["gold"] for r in overrides),
         }
     return metrics
+
+
+def guidance_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often each gated note was given, and how often the valence and emotion it gave were the gold ones."""
+    if not records:
+        return {}
+    valenced = [r for r in records if r["guidance"]["valence"]]
+    named = [r for r in records if r["guidance"]["emotion"]]
+    return {
+        "guided_replies": len(records),
+        "valence_note_rate": len(valenced) / len(records),
+        "valence_note_precision": _mean([float(r["guidance"]["valence"] == VALENCE[r["gold"]]) for r in valenced]),
+        "emotion_note_rate": len(named) / len(records),
+        "emotion_note_precision": _mean([float(r["guidance"]["emotion"] == r["gold"]) for r in named]),
+        "cause_note_rate": _mean([float(bool(r["guidance"]["cause_quote"])) for r in records]),
+        "silent_rate": _mean([float(not r["guidance"]["notes"]) for r in records]),
+    }
 
 
 def reply_metrics(records: list[dict[str, Any]], hef_causes: dict[str, list[str]], sem: Any) -> dict[str, Any]:
@@ -132,7 +153,8 @@ def build_metrics(records: list[dict[str, Any]], sem: Any) -> dict[str, dict[str
     for name, group in by_system.items():
         with_reply = [r for r in group if r["with_reply"] and r["reply"] is not None]
         metrics[name] = {"description": SYSTEMS[name].description if name in SYSTEMS else name}
-        metrics[name] |= emotion_metrics(group)
+        judged = [r for r in group if r.get("emotion") is not None]
+        metrics[name] |= emotion_metrics(judged) if judged else {}
         metrics[name] |= dict.fromkeys(("dist_1", "dist_2", "bleu_1", "bleu_2", "bleu_4"))
         if with_reply:
             metrics[name] |= reply_metrics(with_reply, hef_causes, sem)

@@ -56,7 +56,8 @@ def plan(config: EvalConfig) -> list[tuple[DialogueSample, str, bool]]:
     for name in config.systems:
         for sample in samples:
             with_reply = name in REPLY_SYSTEMS and sample.sample_id in reply_ids
-            if with_reply or SYSTEMS[name].emotion_from not in config.systems:
+            emotion_only_needed = SYSTEMS[name].judges_emotion and SYSTEMS[name].emotion_from not in config.systems
+            if with_reply or emotion_only_needed:
                 tasks.append((sample, name, with_reply))
     return tasks
 

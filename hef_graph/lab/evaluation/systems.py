@@ -12,6 +12,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from hef_graph.context import Context
 from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
+from hef_graph.guidance import reply_messages
 from hef_graph.lab.data import DialogueSample
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, load_llm
@@ -23,10 +24,10 @@ from hef_graph.sem.protocol import EmotionModel
 
 @dataclass(frozen=True)
 class System:
-    """A named configuration: the SEM alone, the LLM alone, or HEF with Context overrides."""
+    """A named configuration: the SEM alone, the LLM alone (direct or framed as HEF), or HEF with Context overrides."""
 
     name: str
-    kind: Literal["sem", "llm", "hef"]
+    kind: Literal["sem", "llm", "framed", "hef"]
     description: str
     overrides: dict[str, Any] = field(default_factory=dict)
     emotion_from: str | None = None
@@ -34,13 +35,20 @@ class System:
     llm_spec: str | None = None
     """An LLM of its own (a load_llm spec) instead of the evaluation's."""
 
+    @property
+    def judges_emotion(self) -> bool:
+        """Whether the system names an emotion (the framed LLM only replies)."""
+        return self.kind != "framed"
+
 
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (
         System("sem", "sem", "SEM alone: its top-1 emotion, no reply"),
         System("llm", "llm", "LLM alone: zero-shot 32-way emotion and a direct empathetic reply, no SEM"),
-        System("hef", "hef", "HEF, full (k=3, scored judgement, cause words)"),
+        System("llm_framed", "framed", "The same LLM with HEF's exact system prompt and reply task, without the SEM's "
+               "notes: what the SEM adds is the only difference from hef (reply only)"),
+        System("hef", "hef", "HEF, full (k=3, scored judgement, gated notes: valence, emotion, quoted cause)"),
         System("hef_no_stage_two", "hef", "HEF without stage two (the SEM's top-1 when stage one rejects)",
                {"stage_two": False}),
         System("hef_no_causes", "hef", "HEF without cause words in the reply", {"num_cause_words": 0}, "hef"),
@@ -51,7 +59,7 @@ SYSTEMS: dict[str, System] = {
                {"llm_weight": 0.1}, llm_spec="smollm2"),
     )
 }  # fmt: skip
-REPLY_SYSTEMS = ("llm", "hef", "hef_no_causes", "hef_smollm2")
+REPLY_SYSTEMS = ("llm", "llm_framed", "hef", "hef_no_causes", "hef_smollm2")
 DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "hef_k1", "hef_k5")
 """What `hef eval` runs unless told otherwise (hef_generate is slow on CPU: run it with --systems)."""
 
@@ -107,6 +115,8 @@ class SystemRunner:
             record |= self._run_sem(sample)
         elif self.system.kind == "llm":
             record |= self._run_llm(sample, with_reply, counter)
+        elif self.system.kind == "framed":
+            record |= self._run_framed(sample, counter)
         else:
             record |= self._run_hef(sample, with_reply, counter)
         record["turn_seconds"] = time.perf_counter() - started
@@ -137,6 +147,14 @@ class SystemRunner:
         return {"emotion": judgement["choice"] or "unparsed", "judgements": [judgement], "reply": reply,
                 "node_seconds": node_seconds}  # fmt: skip
 
+    def _run_framed(self, sample: DialogueSample, counter: LLMCallCounter) -> dict[str, Any]:
+        # HEF's reply prompt with no notes: no emotion is judged, so the record has none
+        started = time.perf_counter()
+        messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
+        reply = clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
+                                           {"callbacks": [counter]}))  # fmt: skip
+        return {"emotion": None, "reply": reply, "node_seconds": {"reply": time.perf_counter() - started}}
+
     def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
         graph = self.graphs[with_reply]
         state: dict[str, Any] = {}
@@ -160,6 +178,7 @@ class SystemRunner:
             "judgements": judgements,
             "sem_cause_words": [c["word"] for c in state.get("sem_cause_words") or []],
             "cause_words": [c["word"] for c in state.get("cause_words") or []],
+            "guidance": state.get("guidance"),
             "reply": state.get("reply") if with_reply else None,
             "node_seconds": node_seconds,
         }

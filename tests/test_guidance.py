@@ -1,0 +1,116 @@
+"""The reply's notes: each is given only above its gate, and none is a word list for the LLM to repeat."""
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+
+from hef_graph import Context, as_runtime
+from hef_graph.guidance import (
+    MAX_QUOTE_WORDS,
+    GuidanceGates,
+    compose_guidance,
+    likely_valence,
+    reply_messages,
+    speaker_clause,
+)
+from hef_graph.labels import EMOTIONS, VALENCE
+from hef_graph.nodes.draft_response import draft_response
+from tests.conftest import fake_llm
+
+DIALOGUE = [
+    "I finally got the job at the bakery, after six interviews!",
+    "That is wonderful news, congratulations on the bakery job!",
+    "Thanks, I start on Monday and I can't stop smiling.",
+]
+OPEN = GuidanceGates(label_confidence=0.0, valence_confidence=0.0, cause_confidence=0.0)
+SHUT = GuidanceGates(label_confidence=1.01, valence_confidence=1.01, cause_confidence=1.01)
+
+
+def word(turn: int, text: str, score: float, occurrence: int = 0) -> dict:
+    start = DIALOGUE[turn].index(text)
+    for _ in range(occurrence):
+        start = DIALOGUE[turn].index(text, start + 1)
+    return {"word": text, "score": score, "turn": turn, "start": start, "end": start + len(text)}
+
+
+def distribution(**shares: float) -> dict[str, float]:
+    rest = (1.0 - sum(shares.values())) / (len(EMOTIONS) - len(shares))
+    return {label: shares.get(label, rest) for label in EMOTIONS}
+
+
+def test_every_label_has_a_valence():
+    assert set(VALENCE) == set(EMOTIONS)
+    assert set(VALENCE.values()) == {"positive", "negative", "ambiguous"}
+
+
+def test_valence_is_given_only_when_one_side_holds_the_mass():
+    assert likely_valence(distribution(joyful=0.6, excited=0.3), 0.85)[0] == "positive"
+    assert likely_valence(distribution(sad=0.5, lonely=0.4), 0.85)[0] == "negative"
+    side, mass = likely_valence(distribution(joyful=0.45, sad=0.45), 0.85)
+    assert side is None and 0.45 <= mass < 0.85
+    assert likely_valence(distribution(surprised=0.95), 0.5)[0] is None  # ambiguous labels count for neither side
+
+
+def test_the_quote_is_the_speakers_own_clause_with_the_most_cause_score():
+    causes = [word(0, "job", 0.9), word(0, "bakery", 0.8), word(1, "wonderful", 0.99), word(2, "Monday", 0.3)]
+    quote, score = speaker_clause(DIALOGUE, causes)
+    assert quote == "I finally got the job at the bakery" and score == 0.9  # the listener's turn is never quoted
+    assert quote in DIALOGUE[0]
+
+
+def test_a_long_clause_is_cut_around_its_best_word():
+    long_turn = " ".join(f"w{i}" for i in range(40)) + " promotion " + " ".join(f"v{i}" for i in range(40))
+    start = long_turn.index("promotion")
+    quote, _ = speaker_clause([long_turn], [{"word": "promotion", "score": 0.8, "turn": 0, "start": start,
+                                             "end": start + 9}])  # fmt: skip
+    assert quote is not None and "promotion" in quote and len(quote.split()) == MAX_QUOTE_WORDS
+    assert quote in long_turn
+
+
+def test_no_cause_words_give_no_quote():
+    assert speaker_clause(DIALOGUE, []) == (None, 0.0)
+
+
+def test_each_note_needs_its_own_evidence():
+    causes = [word(0, "job", 0.9)]
+    confident = distribution(joyful=0.8, excited=0.15)
+    full = compose_guidance(confident, "joyful", DIALOGUE, causes, GuidanceGates(0.7, 0.85, 0.5))
+    assert (full["valence"], full["emotion"], full["cause_quote"]) == ("positive", "joyful", "I finally got the job "
+                                                                       "at the bakery")  # fmt: skip
+    assert len(full["notes"]) == 3
+    unsure = compose_guidance(distribution(joyful=0.4, sad=0.4), "joyful", DIALOGUE, [word(0, "job", 0.3)],
+                              GuidanceGates(0.7, 0.85, 0.5))  # fmt: skip
+    assert (unsure["valence"], unsure["emotion"], unsure["cause_quote"], unsure["notes"]) == (None, None, None, [])
+    assert unsure["emotion_probability"] == 0.4 and unsure["cause_score"] == 0.3
+
+
+def test_shut_gates_give_exactly_the_framed_prompt():
+    shut = compose_guidance(distribution(joyful=0.99), "joyful", DIALOGUE, [word(0, "job", 0.99)], SHUT)
+    assert shut["notes"] == []
+    assert reply_messages(DIALOGUE, shut["notes"], 1500) == reply_messages(DIALOGUE, [], 1500)
+
+
+def test_notes_sit_in_the_reply_task_and_never_name_words_as_a_list():
+    guidance = compose_guidance(distribution(joyful=0.9), "joyful", DIALOGUE, [word(0, "job", 0.9)], OPEN)
+    task = str(reply_messages(DIALOGUE, guidance["notes"], 1500)[-1].content).split("</dialogue>\n")[-1]
+    assert task.index("You are the Listener.") < task.index("good news") < task.index("Write your next reply")
+    assert '"I finally got the job at the bakery"' in task and "joyful" in task
+    assert "mainly about" not in task
+
+
+def test_draft_response_records_the_guidance_and_sends_its_notes(scripted_sem):
+    llm = fake_llm("Six interviews and you got there. What will you bake first?")
+    state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
+             "sem_distribution": distribution(joyful=0.9), "cause_words": [word(0, "bakery", 0.9)]}  # fmt: skip
+    update = draft_response(state, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))
+    assert update["reply"] == "Six interviews and you got there. What will you bake first?"
+    assert update["guidance"]["valence"] == "positive" and update["guidance"]["emotion"] == "joyful"
+    assert update["guidance"]["cause_quote"] == "I finally got the job at the bakery"
+
+
+@pytest.mark.parametrize("gate", ["label_confidence", "valence_confidence", "cause_confidence"])
+def test_gates_outside_zero_to_one_are_refused(gate):
+    with pytest.raises(ValueError, match=gate):
+        Context(**{gate: 1.5})
+    with pytest.raises(ValueError, match=gate):
+        Context(**{gate: -0.1})
