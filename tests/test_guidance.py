@@ -102,10 +102,23 @@ def test_draft_response_records_the_guidance_and_sends_its_notes(scripted_sem):
     llm = fake_llm("Six interviews and you got there. What will you bake first?")
     state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
              "sem_distribution": distribution(joyful=0.9), "cause_words": [word(0, "bakery", 0.9)]}  # fmt: skip
-    update = draft_response(state, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))
+    context = Context(llm=as_runtime(llm), sem=scripted_sem, valence_confidence=0.85, cause_confidence=0.5)
+    update = draft_response(state, Runtime(context=context))
     assert update["reply"] == "Six interviews and you got there. What will you bake first?"
     assert update["guidance"]["valence"] == "positive" and update["guidance"]["emotion"] == "joyful"
     assert update["guidance"]["cause_quote"] == "I finally got the job at the bakery"
+
+
+def test_by_default_only_a_confident_emotion_is_noted(scripted_sem):
+    llm = fake_llm("Six interviews and you got there. What will you bake first?")
+    state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
+             "sem_distribution": distribution(joyful=0.9), "cause_words": [word(0, "bakery", 0.99)]}  # fmt: skip
+    update = draft_response(state, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))
+    assert update["guidance"]["notes"] == ["They most likely feel joyful (show it, do not say the word)."]
+    unsure = state | {"sem_distribution": distribution(joyful=0.6, excited=0.3)}
+    assert draft_response(unsure, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))["guidance"][
+        "notes"
+    ] == []
 
 
 @pytest.mark.parametrize("gate", ["label_confidence", "valence_confidence", "cause_confidence"])
