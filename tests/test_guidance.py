@@ -116,9 +116,10 @@ def test_by_default_only_a_confident_emotion_is_noted(scripted_sem):
     update = draft_response(state, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))
     assert update["guidance"]["notes"] == ["They most likely feel joyful (show it, do not say the word)."]
     unsure = state | {"sem_distribution": distribution(joyful=0.6, excited=0.3)}
-    assert draft_response(unsure, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))["guidance"][
-        "notes"
-    ] == []
+    assert (
+        draft_response(unsure, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))["guidance"]["notes"]
+        == []
+    )
 
 
 @pytest.mark.parametrize("gate", ["label_confidence", "valence_confidence", "cause_confidence"])
