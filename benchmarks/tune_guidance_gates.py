@@ -1,5 +1,7 @@
 """Choose the guidance gates on ED *valid*: how often each note would be given, and how often it would be right.
 
+(``--split test`` reads the same tables off ED test once, to report the chosen gates' precision there.)
+
 The SEM reads every sampled valid dialogue once. For each threshold the table gives the share of dialogues
 whose note passes the gate (coverage) and, of those, the share whose note agrees with the gold label
 (precision): the emotion note names the SEM's top-1 (the final emotion in about 97% of turns, since stage
@@ -44,11 +46,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-label", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--split", choices=("valid", "test"), default="valid")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     sem, tagger = load_sem(), load_cause_tagger()
-    samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
+    samples = stratified_sample(load_samples(args.data_dir, args.split), args.per_label, args.seed)
     label_scores, label_right, valence_scores, valence_right, cause_scores = [], [], [], [], []
     for sample in samples:
         row = sem.predict_proba([list(sample.context)])[0]
@@ -62,7 +65,7 @@ def main() -> None:
         causes = tagged_causes(tagger, sample.context, top1, 5)
         cause_scores.append(speaker_clause(sample.context, causes)[1])  # type: ignore[arg-type]
     report = {
-        "split": "valid", "samples": len(samples), "per_label": args.per_label, "seed": args.seed,
+        "split": args.split, "samples": len(samples), "per_label": args.per_label, "seed": args.seed,
         "ambiguous_gold_share": round(sum(r is None for r in valence_right) / len(samples), 3),
         "emotion_gate": gate_table(label_scores, label_right),
         "valence_gate": gate_table(valence_scores, valence_right),

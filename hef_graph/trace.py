@@ -249,8 +249,19 @@ def turn_html(number: int, turn: TurnTrace) -> str:
         "<h3>SEM distribution (top-k marked)</h3>"
         f"{distribution_html(state.get('sem_distribution', {}), state.get('primary_emotions', []))}"
         f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
+        f"<h3>Notes given to the LLM</h3>{notes_html(state.get('guidance'))}"
         f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
     )  # fmt: skip
+
+
+def notes_html(guidance: dict[str, Any] | None) -> str:
+    """The reply's notes, or why there were none (every gate stayed shut, or no reply was drafted)."""
+    if guidance is None:
+        return "<p>no reply drafted</p>"
+    if not guidance["notes"]:
+        return (f"<p class='notes'>none: no evidence passed its gate (emotion {guidance['emotion_probability']:.2f}, "
+                f"valence {guidance['valence_mass']:.2f}, cause {guidance['cause_score']:.2f})</p>")  # fmt: skip
+    return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in guidance["notes"]) + "</ul>"
 
 
 def judgement_row(judgement: dict[str, Any]) -> str:

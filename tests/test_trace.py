@@ -35,6 +35,13 @@ def test_trace_records_the_path_and_renders_every_part():
     assert "nostalgic" in page and "Old photos bring it back." in page
     assert page.count('class="timing"') == 6
     assert page.count("class='judgement'") == 2 and "data-method='generated'" in page
+    assert "Notes given to the LLM" in page and "none: no evidence passed its gate" in page
+
+
+def test_trace_lists_the_notes_the_reply_was_given():
+    graph = build_graph(llm=fake_llm("So sorry."), sem=ScriptedSEM(ranking=("sad",)), cause_tagger=ScriptedTagger())
+    page = render_html([traced_invoke(graph, {"messages": [("user", "My dog died this morning")]})])
+    assert "<ul class='notes'><li>They most likely feel sad (show it, do not say the word).</li></ul>" in page
 
 
 def test_trace_says_where_the_tagger_and_the_attribution_agree():
