@@ -106,6 +106,18 @@ class Context:
             "benchmarks/tune_llm_weight.py): inf and 2 both 54.7%, with 0% and 80% of stage one settled; 1: 54.1%."
         },
     )
+    handoff: bool = field(
+        default=False,
+        metadata={
+            "description": "Pause a crisis turn, and a turn in which the person asks for a human, with interrupt() "
+            "before any reply is sent, so a person can send, edit or take over (hef_graph.handoff). Needs a "
+            "checkpointer. False: the safe reply goes out at once, as before."
+        },
+    )
+    reviewer: str | None = field(
+        default=None,
+        metadata={"description": "Who reviews hand-offs (named in each pause); setting it turns handoff on."},
+    )
 
     def __post_init__(self) -> None:
         """Reject settings that would fail later inside a node, naming the allowed range."""
@@ -140,6 +152,8 @@ class Context:
             )
         if self.sem is not None and not isinstance(self.sem, EmotionModel):
             raise TypeError(f"Context.sem must implement hef_graph.EmotionModel, got {type(self.sem).__name__}")
+        if self.reviewer is not None and (not isinstance(self.reviewer, str) or not self.reviewer.strip()):
+            raise ValueError(f"reviewer must be a non-empty name, got {self.reviewer!r}")
 
     def with_models(
         self, llm: LLMRuntime | str | None, sem: EmotionModel | str | None, cause_tagger: CauseFinder | None = None
@@ -153,6 +167,10 @@ class Context:
         if self.sem is None and self.sem_path is None:
             changes["sem_path" if sem is None or isinstance(sem, str) else "sem"] = sem
         return replace(self, **changes) if changes else self
+
+    def hands_off(self) -> bool:
+        """Whether crisis turns and requests for a human wait for a person (``handoff`` or a ``reviewer``)."""
+        return self.handoff or self.reviewer is not None
 
     def attributes_causes(self) -> bool:
         """Whether the SEM's pass also attributes (integrated gradients cost about 0.25 s a turn on 2 cores)."""

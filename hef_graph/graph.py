@@ -3,7 +3,8 @@
 check_input → detect_emotion → judge_primary → (judge_fallback) → perceive_causes → draft_response.
 
 An empty turn ends at check_input and a crisis turn goes to safe_reply before any model runs; a softer
-crisis phrasing that the SEM confirms goes from detect_emotion to safe_reply.
+crisis phrasing that the SEM confirms goes from detect_emotion to safe_reply. With a hand-off
+(``Context.handoff``), crisis turns and requests for a human pause in hand_off until a person answers.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from hef_graph.llm import LLMRuntime, as_runtime
 from hef_graph.nodes.check_input import check_input, route_after_input
 from hef_graph.nodes.detect_emotion import detect_emotion, route_after_detection
 from hef_graph.nodes.draft_response import draft_response
+from hef_graph.nodes.hand_off import hand_off
 from hef_graph.nodes.judge_fallback import judge_fallback
 from hef_graph.nodes.judge_primary import judge_primary, route_after_primary
 from hef_graph.nodes.perceive_causes import perceive_causes
-from hef_graph.nodes.safe_reply import safe_reply
+from hef_graph.nodes.safe_reply import route_after_safe_reply, safe_reply
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.state import HEFState, InputState
 
@@ -78,14 +80,15 @@ def build_graph(
     llm = as_runtime(llm) if isinstance(llm, BaseChatModel) else llm
     sem = str(sem) if isinstance(sem, Path) else sem
     builder = StateGraph(HEFState, input_schema=InputState, context_schema=Context)
-    nodes = [check_input, detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply]
+    nodes = [check_input, detect_emotion, judge_primary, judge_fallback, perceive_causes, safe_reply, hand_off]
     nodes += [draft_response] if reply else []
     for node in nodes:
         builder.add_node(node.__name__, _as_node(node, llm, sem, cause_tagger))  # type: ignore[call-overload]
     builder.add_edge(START, "check_input")
-    builder.add_conditional_edges("check_input", route_after_input, ["safe_reply", "detect_emotion", END])
-    builder.add_conditional_edges("detect_emotion", route_after_detection, ["safe_reply", "judge_primary"])
-    builder.add_edge("safe_reply", END)
+    builder.add_conditional_edges("check_input", route_after_input, ["safe_reply", "detect_emotion", "hand_off", END])
+    builder.add_conditional_edges("detect_emotion", route_after_detection, ["safe_reply", "hand_off", "judge_primary"])
+    builder.add_conditional_edges("safe_reply", route_after_safe_reply, ["hand_off", END])
+    builder.add_edge("hand_off", END)
     builder.add_conditional_edges("judge_primary", route_after_primary, ["perceive_causes", "judge_fallback"])
     builder.add_edge("judge_fallback", "perceive_causes")
     if reply:

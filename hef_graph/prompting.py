@@ -11,7 +11,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 PROMPT_NAMES = (
     "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response", "direct_reply",
-    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered",
+    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered", "handoff_reply",
 )  # fmt: skip
 
 

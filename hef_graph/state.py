@@ -9,6 +9,7 @@ from langgraph.graph.message import add_messages
 from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import InvalidInput
+from hef_graph.handoff import HandoffDecision, HandoffReason
 from hef_graph.judging import Judgement
 
 EmotionStage = Literal["primary", "fallback", "sem"]
@@ -76,3 +77,14 @@ class HEFState(InputState, total=False):
     """The empathetic reply, also appended to messages (draft_response or safe_reply)."""
     crisis: bool
     """True when the user's turn expresses suicidal intent or self-harm; the reply is then the safe one."""
+    handoff_reason: HandoffReason | None
+    """Why this turn waits for a person (``Context.handoff``): 'crisis', 'asked_for_human' or 'taken_over';
+    None on a turn HEF answers itself (check_input, safe_reply)."""
+    handoff_pending: bool
+    """True from the moment a turn is routed to hand_off until a person's answer is carried out. It is not reset
+    per turn: a new message on a paused thread joins the paused turn instead of being answered on its own."""
+    handoff: HandoffDecision | None
+    """The reviewer's answer on this turn (hand_off): action, reason, the text sent (None: nothing sent)."""
+    taken_over: bool
+    """True once a person took the thread over: every later turn waits for them until they hand it back.
+    Kept across turns."""
