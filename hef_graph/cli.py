@@ -60,6 +60,28 @@ def root(
 
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("hef_graph").setLevel(log_level.upper())
+    if log_level.upper() != "DEBUG":
+        quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Hide the libraries' loading chatter (transformers' "Loading weights" bars, hub bars, their warnings).
+
+    Model loads happen mid-command (``hef chat`` loads on the first turn, after its prompt is printed), so a
+    bar there garbles the terminal; ``--log-level DEBUG`` keeps them for diagnosing a slow or failing load.
+    """
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # for libraries not imported yet
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    from hef_graph.model_cache import DEFAULT_MODEL_CACHE
+
+    disable_progress_bars()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    DEFAULT_MODEL_CACHE.quiet = True
 
 
 DataDir = Annotated[
