@@ -459,6 +459,26 @@ def chat(
         fail(str(error))
 
 
+@app.command()
+def forget(
+    user: Annotated[str, typer.Option(help="The user id whose memories go (as passed in Context(user_id=...)).")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="Memory store: a SQLite path or postgresql:// URL (default: the per-user data folder)."),
+    ] = None,
+) -> None:
+    """Delete everything HEF's emotional memory holds about one user."""
+    from hef_graph import Context
+    from hef_graph.memory import forget_user, store_from_url
+
+    try:
+        Context(user_id=user)
+        count = forget_user(store_from_url(store), user)
+    except (ValueError, RuntimeError) as error:
+        fail(str(error))
+    console.print(f"forgot {count} memories of user {user!r}", highlight=False, markup=False)
+
+
 def main() -> None:
     """Entry point of the ``hef`` script."""
     app()

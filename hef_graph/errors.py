@@ -11,3 +11,7 @@ class LLMUnavailable(RuntimeError):
 
 class HandoffError(ValueError):
     """A hand-off cannot be resumed as asked: the thread is not paused, or the reviewer's answer does not fit."""
+
+
+class MissingUserId(ValueError):
+    """Memory is on but the run's Context names no user: HEF never guesses whose memories to read or write."""

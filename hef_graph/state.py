@@ -11,6 +11,7 @@ from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 from hef_graph.errors import InvalidInput
 from hef_graph.handoff import HandoffDecision, HandoffReason
 from hef_graph.judging import Judgement
+from hef_graph.memory import MemoryItem, RecalledMemory
 
 EmotionStage = Literal["primary", "fallback", "sem"]
 
@@ -88,3 +89,8 @@ class HEFState(InputState, total=False):
     taken_over: bool
     """True once a person took the thread over: every later turn waits for them until they hand it back.
     Kept across turns."""
+    recalled_memories: list[RecalledMemory]
+    """The person's earlier items the reply was offered, best first (recall_memories; memory on only): each
+    with its time, emotion, valence, cause phrase, thread, similarity and score."""
+    remembered: MemoryItem | None
+    """What this turn stored in the person's memory (remember_turn); None when nothing was stored."""

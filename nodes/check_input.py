@@ -32,7 +32,7 @@ def check_input(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
         "dialogue": dialogue, "sem_distribution": {}, "primary_emotions": [], "sem_cause_words": [],
         "judgements": [], "emotion": None, "emotion_stage": None, "cause_words": [], "reply": "",
         "crisis": is_crisis(dialogue[-1]), "handoff_reason": reason, "handoff_pending": reason is not None,
-        "handoff": None,
+        "handoff": None, "recalled_memories": [], "remembered": None,
     }  # fmt: skip
     if not update["crisis"] and reason is None and not re.search(r"\S", dialogue[-1]):
         reply = render_prompt("empty_turn")

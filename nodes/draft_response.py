@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
 from hef_graph.dialogue import format_dialogue
+from hef_graph.memory import memory_note
 from hef_graph.prompting import dialogue_prompt
 from hef_graph.replies import clean_reply
 from hef_graph.state import HEFState
@@ -25,6 +26,8 @@ def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
         emotion=str(state["emotion"]),
         cause_line=f", mainly about: {', '.join(causes)}" if causes else "",
     )
+    if note := memory_note(state.get("recalled_memories", [])):  # issue 29 (memory): on merging issue 28's
+        messages[-1] = HumanMessage(f"{messages[-1].content}\n{note}")  # notes list, this is notes.append(note)
     raw = llm_of(context).reply(messages, context.reply_caps(), context.call_policy())
     reply = clean_reply(raw) or f"It sounds like you feel {state['emotion']}. I'm here and listening."
     return {"reply": reply, "messages": [AIMessage(reply)]}
