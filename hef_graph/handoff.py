@@ -162,6 +162,8 @@ def resume_handoff(
     if request is None:
         raise HandoffError(f"thread {thread!r} is not paused for a hand-off: there is nothing to resume")
     answer: dict[str, Any] = {"action": action} if reply is None else {"action": action, "reply": reply}
+    if request["reviewer"] is not None:  # recorded even when the resume's Context names no reviewer
+        answer["reviewer"] = request["reviewer"]
     problem = decision_problem(answer, request)
     if problem is not None:
         raise HandoffError(f"cannot resume thread {thread!r}: {problem}")

@@ -249,8 +249,23 @@ def turn_html(number: int, turn: TurnTrace) -> str:
         "<h3>SEM distribution (top-k marked)</h3>"
         f"{distribution_html(state.get('sem_distribution', {}), state.get('primary_emotions', []))}"
         f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
+        f"{memory_html(state)}"
         f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
     )  # fmt: skip
+
+
+def memory_html(state: dict[str, Any]) -> str:
+    """What the turn recalled from the person's earlier threads and what it stored (memory on only)."""
+    recalled, remembered = state.get("recalled_memories") or [], state.get("remembered")
+    if not recalled and not remembered:
+        return ""
+    rows = [f"<tr class='recalled'><td>recalled (thread {html.escape(str(m['thread_id']))}, {m['time'][:10]})</td>"
+            f"<td>{html.escape(m['emotion'])} about <b>{html.escape(m['cause'])}</b> "
+            f"(similarity {m['similarity']:.2f})</td></tr>" for m in recalled]  # fmt: skip
+    if remembered:
+        rows.append(f"<tr class='remembered'><td>remembered</td><td>{html.escape(remembered['emotion'])} "
+                    f"({remembered['valence']}) about <b>{html.escape(remembered['cause'])}</b></td></tr>")  # fmt: skip
+    return f"<h3>Memory across threads</h3><table>{''.join(rows)}</table>"
 
 
 def judgement_row(judgement: dict[str, Any]) -> str:

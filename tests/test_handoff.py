@@ -246,3 +246,10 @@ def test_the_graph_draws_the_hand_off_paths():
     edges = {(edge.source, edge.target) for edge in drawing.edges}
     assert {("safe_reply", "hand_off"), ("detect_emotion", "hand_off"), ("check_input", "hand_off")} <= edges
     assert ("hand_off", "__end__") in edges
+
+
+def test_the_reviewer_is_recorded_even_when_the_resume_names_none():
+    hef, config = graph(), thread()
+    hef.invoke({"messages": [("user", CRISIS)]}, config, context=Context(reviewer="Sam"))
+    out = resume_handoff(hef, config, "send")  # no context on the resume
+    assert out["handoff"]["reviewer"] == "Sam" and replies(out) == [SAFE]

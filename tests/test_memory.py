@@ -308,3 +308,17 @@ def test_the_sqlite_store_searches_with_sqlite_vec_where_sqlite_can_load_it(tmp_
     record(store, "alice", new_item("anxious", "driving examination", "t", datetime.now(timezone.utc), None, None))
     raw = sqlite3.connect(tmp_path / "m.sqlite")
     assert raw.execute("SELECT count(*) FROM store_vectors").fetchone() == (1,)
+
+
+def test_the_trace_page_shows_what_was_recalled_and_remembered():
+    from hef_graph.trace import render_html, traced_invoke
+
+    store, alice = in_memory_store(ENCODER), user()
+    hef, _ = graph(store)
+    turn(hef, "The driving examination frightens me", alice)
+    config = {"configurable": {"thread_id": "traced"}}
+    traced = traced_invoke(hef, {"messages": [("user", "The driving examination frightens me")]}, config,
+                           context=Context(user_id=alice))  # fmt: skip
+    page = render_html([traced])
+    assert "Memory across threads" in page and page.count("class='recalled'") == 1
+    assert page.count("class='remembered'") == 1 and "examination frightens" in page
