@@ -1,5 +1,6 @@
 """Human hand-off: crisis turns and requests for a human pause before any reply is sent, a person resumes."""
 
+import os
 import subprocess
 import sys
 import uuid
@@ -253,3 +254,18 @@ def test_the_reviewer_is_recorded_even_when_the_resume_names_none():
     hef.invoke({"messages": [("user", CRISIS)]}, config, context=Context(reviewer="Sam"))
     out = resume_handoff(hef, config, "send")  # no context on the resume
     assert out["handoff"]["reviewer"] == "Sam" and replies(out) == [SAFE]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("HEF_TEST_POSTGRES_URL"),
+    reason="no Postgres server: set HEF_TEST_POSTGRES_URL (.ci/run starts one on loopback)",
+)
+def test_a_paused_turn_resumes_from_postgres_in_a_new_graph_object():
+    from hef_graph.persistence import checkpointer_from_url
+
+    url, config = os.environ["HEF_TEST_POSTGRES_URL"], thread()
+    graph(checkpointer=checkpointer_from_url(url)).invoke({"messages": [("user", CRISIS)]}, config, context=HANDOFF)
+    fresh = graph(checkpointer=checkpointer_from_url(url))
+    assert pending_handoff(fresh, config)["reason"] == "crisis"
+    assert replies(resume_handoff(fresh, config, "send")) == [SAFE]
