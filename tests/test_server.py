@@ -35,27 +35,52 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> 
     raise TimeoutError(f"langgraph dev did not answer at {url} within {seconds} s")
 
 
-def test_two_turn_thread_through_the_dev_server(tmp_path):
-    from langgraph_sdk import get_sync_client
-
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One `langgraph dev` for this module's tests, on a free loopback port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("w")
+    log = (tmp_path_factory.mktemp("langgraph-dev") / "server.log").open("w")
     command = [str(LANGGRAPH), "dev", "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload",
                "--config", "langgraph.json"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "LANGGRAPH_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false"}
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_until_up(url, process)
-        client = get_sync_client(url=url)
-        thread = client.threads.create()
-        for text in ("My dog died this morning.", "I keep expecting him at the door."):
-            client.runs.wait(thread["thread_id"], "hef", input={"messages": [{"role": "user", "content": text}]})
-        values = client.threads.get_state(thread["thread_id"])["values"]
-        assert [m["type"] for m in values["messages"]] == ["human", "ai", "human", "ai"]
-        assert values["emotion"] and values["emotion_stage"] in {"primary", "fallback", "sem"}
-        assert len(values["dialogue"]) == 3
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def test_two_turn_thread_through_the_dev_server(server):
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=server)
+    thread = client.threads.create()
+    for text in ("My dog died this morning.", "I keep expecting him at the door."):
+        client.runs.wait(thread["thread_id"], "hef", input={"messages": [{"role": "user", "content": text}]})
+    values = client.threads.get_state(thread["thread_id"])["values"]
+    assert [m["type"] for m in values["messages"]] == ["human", "ai", "human", "ai"]
+    assert values["emotion"] and values["emotion_stage"] in {"primary", "fallback", "sem"}
+    assert len(values["dialogue"]) == 3
+
+
+def test_a_hand_off_pauses_and_resumes_through_the_dev_server(server):
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=server)
+    thread = client.threads.create()["thread_id"]
+    context = {"handoff": True, "reviewer": "Sam"}
+    message = {"role": "user", "content": "I want to end my life."}
+    client.runs.wait(thread, "hef", input={"messages": [message]}, context=context)
+    state = client.threads.get_state(thread)
+    (pause,) = [pause for task in state["tasks"] for pause in task["interrupts"]]
+    assert pause["value"]["reason"] == "crisis" and pause["value"]["reviewer"] == "Sam"
+    assert [m["type"] for m in state["values"]["messages"]] == ["human"]  # nothing sent while paused
+    client.runs.wait(thread, "hef", command={"resume": {"action": "edit", "reply": "Sam here. I'm with you."}},
+                     context=context)  # fmt: skip
+    values = client.threads.get_state(thread)["values"]
+    assert [(m["type"], m["content"]) for m in values["messages"]][1:] == [("ai", "Sam here. I'm with you.")]
+    assert values["handoff"]["action"] == "edit" and not values["handoff_pending"]
