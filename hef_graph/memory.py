@@ -153,11 +153,12 @@ def memory_index(encoder: PhraseEncoder | None = None) -> IndexConfig:
 
     The default, MiniLM, loads on the first embedding, so opening a store only to forget a user loads no model.
     """
-    embed = encoder.embed if encoder is not None else _embed_with_minilm
+    embed = encoder.embed if encoder is not None else embed_phrases
     return IndexConfig(dims=DIMENSIONS, embed=embed, fields=["cause"])
 
 
-def _embed_with_minilm(texts: Sequence[str]) -> list[list[float]]:
+def embed_phrases(texts: Sequence[str]) -> list[list[float]]:
+    """Embed with the shipped MiniLM (model cache): the embedding function langgraph.json gives the server's store."""
     return load_phrase_encoder().embed(texts)
 
 
