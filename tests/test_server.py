@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,12 +99,13 @@ def test_memory_through_the_dev_server_and_its_store(tmp_path_factory):
     for url in start_server(tmp_path_factory, HEF_MEMORY="1"):
         client = get_sync_client(url=url)
         earlier, later = client.threads.create()["thread_id"], client.threads.create()["thread_id"]
-        context = {"user_id": "alice"}
+        user = f"alice-{uuid.uuid4().hex[:8]}"  # the dev server keeps its store in .langgraph_api across runs
+        context = {"user_id": user}
         for thread, text in ((earlier, "I have a job interview on Monday and I can't sleep."),
                              (later, "The interview is tomorrow and my hands are shaking.")):  # fmt: skip
             client.runs.wait(thread, "hef", input={"messages": [{"role": "user", "content": text}]}, context=context)
         values = client.threads.get_state(later)["values"]
         assert [memory["thread_id"] for memory in values["recalled_memories"]] == [earlier]
-        stored = client.store.search_items(["hef_memory", "alice"])["items"]
+        stored = client.store.search_items(["hef_memory", user])["items"]
         assert sorted(item["value"]["thread_id"] for item in stored) == sorted([earlier, later])
         assert all("text" not in item["value"] for item in stored)
