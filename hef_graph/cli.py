@@ -449,12 +449,15 @@ def chat(
     llm: Annotated[
         str | None, typer.Option(help="llama.cpp:qwen1.5b (default), smollm2, openai:<model>, a folder or a TGI URL.")
     ] = None,
+    handoff: Annotated[
+        bool, typer.Option(help="Pause crisis turns and requests for a human; answer them with /handoff.")
+    ] = False,
 ) -> None:
-    """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit."""
+    """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit (and /handoff)."""
     from hef_graph.chat import ChatSession
 
     try:
-        ChatSession(db=db, thread=thread, llm=llm, console=console).loop()
+        ChatSession(db=db, thread=thread, llm=llm, console=console, handoff=handoff).loop()
     except (ValueError, RuntimeError) as error:
         fail(str(error))
 

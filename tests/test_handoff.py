@@ -269,3 +269,28 @@ def test_a_paused_turn_resumes_from_postgres_in_a_new_graph_object():
     fresh = graph(checkpointer=checkpointer_from_url(url))
     assert pending_handoff(fresh, config)["reason"] == "crisis"
     assert replies(resume_handoff(fresh, config, "send")) == [SAFE]
+
+
+def test_hef_chat_shows_the_paused_turn_and_the_reviewer_answers_it(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from hef_graph.chat import ChatSession
+
+    out = io.StringIO()
+    chat = ChatSession(db=tmp_path / "t.sqlite", thread="c1", llm=None, console=Console(file=out, width=200),
+                       handoff=True)  # fmt: skip
+    chat.handle("/handoff")
+    chat.handle(CRISIS)  # an explicit crisis statement: no model loads (the unit tier would fail if one did)
+    chat.handle("/handoff")
+    chat.handle("/handoff escalate")
+    chat.handle("/handoff edit I'm Sam, a person. I'm here.")
+    chat.handle("/handoff send")
+    text = out.getvalue()
+    assert "this thread is not waiting for a person" in text
+    assert "waiting for a person: crisis" in text and f"draft: {SAFE}" in text
+    assert "unknown hand-off action 'escalate'" in text
+    assert "hef> I'm Sam, a person. I'm here." in text and "is not paused for a hand-off" in text
+    state = chat.graph.get_state(chat.config).values
+    assert [m.type for m in state["messages"]] == ["human", "ai"]
