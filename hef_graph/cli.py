@@ -70,9 +70,6 @@ def quiet_libraries() -> None:
     Model loads happen mid-command (``hef chat`` loads on the first turn, after its prompt is printed), so a
     bar there garbles the terminal; ``--log-level DEBUG`` keeps them for diagnosing a slow or failing load.
     """
-    import os
-
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # for libraries not imported yet
     from huggingface_hub.utils import disable_progress_bars
     from transformers.utils import logging as transformers_logging
 

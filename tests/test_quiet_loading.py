@@ -15,7 +15,8 @@ BARS = ("Loading weights", "Converting and de-quantizing", "it/s]")
 
 
 def hef(*args: str, stdin: str | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HEF_LLM": "smollm2", "HEF_DATA_HOME": str(cwd)}
+    env = {key: value for key, value in os.environ.items() if not key.endswith("PROGRESS_BARS")}
+    env |= {"HF_HUB_OFFLINE": "1", "HEF_LLM": "smollm2", "HEF_DATA_HOME": str(cwd)}
     result = subprocess.run([HEF, *args], input=stdin, capture_output=True, text=True, timeout=600, cwd=cwd, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
