@@ -1,8 +1,9 @@
 """HEF-Graph: the Hybrid Empathetic Framework as a LangGraph agent graph."""
 
 from hef_graph.context import Context
-from hef_graph.errors import InvalidInput
+from hef_graph.errors import HandoffError, InvalidInput
 from hef_graph.graph import build_graph
+from hef_graph.handoff import pending_handoff, resume_handoff
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, as_runtime, load_llm
 from hef_graph.persistence import sqlite_checkpointer
@@ -15,6 +16,6 @@ from hef_graph.state import HEFState, InputState
 
 __all__ = [
     "EMOTIONS", "CauseFinder", "CauseTagger", "Context", "EmotionClassifier", "EmotionModel", "HEFState",
-    "InputState", "InvalidInput", "LLMRuntime", "SEMTool", "as_runtime", "build_graph", "load_cause_tagger",
-    "load_llm", "load_sem", "sqlite_checkpointer",
+    "HandoffError", "InputState", "InvalidInput", "LLMRuntime", "SEMTool", "as_runtime", "build_graph",
+    "load_cause_tagger", "load_llm", "load_sem", "pending_handoff", "resume_handoff", "sqlite_checkpointer",
 ]  # fmt: skip

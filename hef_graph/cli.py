@@ -60,6 +60,25 @@ def root(
 
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("hef_graph").setLevel(log_level.upper())
+    if log_level.upper() != "DEBUG":
+        quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Hide the libraries' loading chatter (transformers' "Loading weights" bars, hub bars, their warnings).
+
+    Model loads happen mid-command (``hef chat`` loads on the first turn, after its prompt is printed), so a
+    bar there garbles the terminal; ``--log-level DEBUG`` keeps them for diagnosing a slow or failing load.
+    """
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    from hef_graph.model_cache import DEFAULT_MODEL_CACHE
+
+    disable_progress_bars()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    DEFAULT_MODEL_CACHE.quiet = True
 
 
 DataDir = Annotated[
@@ -427,14 +446,37 @@ def chat(
     llm: Annotated[
         str | None, typer.Option(help="llama.cpp:qwen1.5b (default), smollm2, openai:<model>, a folder or a TGI URL.")
     ] = None,
+    handoff: Annotated[
+        bool, typer.Option(help="Pause crisis turns and requests for a human; answer them with /handoff.")
+    ] = False,
 ) -> None:
-    """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit."""
+    """Chat in the terminal with streamed replies; /why, /trace [file], /new, /quit (and /handoff)."""
     from hef_graph.chat import ChatSession
 
     try:
-        ChatSession(db=db, thread=thread, llm=llm, console=console).loop()
+        ChatSession(db=db, thread=thread, llm=llm, console=console, handoff=handoff).loop()
     except (ValueError, RuntimeError) as error:
         fail(str(error))
+
+
+@app.command()
+def forget(
+    user: Annotated[str, typer.Option(help="The user id whose memories go (as passed in Context(user_id=...)).")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="Memory store: a SQLite path or postgresql:// URL (default: the per-user data folder)."),
+    ] = None,
+) -> None:
+    """Delete everything HEF's emotional memory holds about one user."""
+    from hef_graph import Context
+    from hef_graph.memory import forget_user, store_from_url
+
+    try:
+        Context(user_id=user)
+        count = forget_user(store_from_url(store), user)
+    except (ValueError, RuntimeError) as error:
+        fail(str(error))
+    console.print(f"forgot {count} memories of user {user!r}", highlight=False, markup=False)
 
 
 Predictions = Annotated[Path, typer.Option(help="The predictions.jsonl of a `hef eval` run.")]

@@ -11,6 +11,7 @@ from hef_graph.guidance import GuidanceGates
 from hef_graph.judging import JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
+from hef_graph.memory import PhraseEncoder, RecallSettings
 from hef_graph.replies import REPLY_SENTENCES
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 
@@ -107,6 +108,44 @@ class Context:
             "benchmarks/tune_llm_weight.py): inf and 2 both 54.7%, with 0% and 80% of stage one settled; 1: 54.1%."
         },
     )
+    handoff: bool = field(
+        default=False,
+        metadata={
+            "description": "Pause a crisis turn, and a turn in which the person asks for a human, with interrupt() "
+            "before any reply is sent, so a person can send, edit or take over (hef_graph.handoff). Needs a "
+            "checkpointer. False: the safe reply goes out at once, as before."
+        },
+    )
+    reviewer: str | None = field(
+        default=None,
+        metadata={"description": "Who reviews hand-offs (named in each pause); setting it turns handoff on."},
+    )
+    user_id: str | None = field(
+        default=None,
+        metadata={"description": "Whose emotional memory this run reads and writes (build_graph(store=...)); "
+                                 "required when memory is on, never guessed."},
+    )  # fmt: skip
+    remember_text: bool = field(
+        default=False,
+        metadata={"description": "Also store the person's message with each memory (default: only time, emotion, "
+                                 "valence, cause phrase and thread)."},
+    )  # fmt: skip
+    memory_threshold: float = field(
+        default=0.3,
+        metadata={"description": "Cosine similarity (MiniLM) an earlier cause phrase needs to this turn's to be "
+                                 "recalled. Chosen on tests/data/memory_scenarios.json (related pairs 0.32-0.88, "
+                                 "unrelated ones at most 0.14), so not validated on held-out data."},
+    )  # fmt: skip
+    memory_limit: int = field(default=2, metadata={"description": "The most earlier memories one reply is offered."})
+    memory_ttl_days: float | None = field(
+        default=None,
+        metadata={"description": "Days after which a memory is never recalled (None: kept until forgotten)."},
+    )
+    memory_encoder: PhraseEncoder | None = field(
+        default=None,
+        metadata={"description": "Embeds cause phrases where the store has no index of its own. None: the graph's, "
+                                 "else the shipped MiniLM."},
+    )  # fmt: skip
 
     label_confidence: float = field(
         default=0.7,
@@ -162,12 +201,33 @@ class Context:
             )
         if self.sem is not None and not isinstance(self.sem, EmotionModel):
             raise TypeError(f"Context.sem must implement hef_graph.EmotionModel, got {type(self.sem).__name__}")
+        if self.reviewer is not None and (not isinstance(self.reviewer, str) or not self.reviewer.strip()):
+            raise ValueError(f"reviewer must be a non-empty name, got {self.reviewer!r}")
+        self._check_memory_settings()
+
+    def _check_memory_settings(self) -> None:
+        if self.user_id is not None and (not isinstance(self.user_id, str) or not self.user_id.strip()):
+            raise ValueError(f"user_id must be a non-empty string, got {self.user_id!r}")
+        if not 0 <= self.memory_threshold <= 1:
+            raise ValueError(f"memory_threshold must be between 0 and 1, got {self.memory_threshold}")
+        if not 0 <= self.memory_limit <= 10:
+            raise ValueError(f"memory_limit must be between 0 and 10, got {self.memory_limit}")
+        if self.memory_ttl_days is not None and not self.memory_ttl_days > 0:
+            raise ValueError(f"memory_ttl_days must be > 0 or None, got {self.memory_ttl_days}")
+        if self.memory_encoder is not None and not isinstance(self.memory_encoder, PhraseEncoder):
+            raise TypeError(f"Context.memory_encoder must have embed(texts), got {type(self.memory_encoder).__name__}")
 
     def with_models(
-        self, llm: LLMRuntime | str | None, sem: EmotionModel | str | None, cause_tagger: CauseFinder | None = None
+        self,
+        llm: LLMRuntime | str | None,
+        sem: EmotionModel | str | None,
+        cause_tagger: CauseFinder | None = None,
+        memory_encoder: PhraseEncoder | None = None,
     ) -> Context:
         """Fill the model fields the caller left unset with the graph's own models (objects or specs)."""
         changes: dict[str, Any] = {}
+        if self.memory_encoder is None and memory_encoder is not None:
+            changes["memory_encoder"] = memory_encoder
         if self.cause_tagger is None and cause_tagger is not None:
             changes["cause_tagger"] = cause_tagger
         if self.llm is None and self.llm_spec is None:
@@ -175,6 +235,14 @@ class Context:
         if self.sem is None and self.sem_path is None:
             changes["sem_path" if sem is None or isinstance(sem, str) else "sem"] = sem
         return replace(self, **changes) if changes else self
+
+    def hands_off(self) -> bool:
+        """Whether crisis turns and requests for a human wait for a person (``handoff`` or a ``reviewer``)."""
+        return self.handoff or self.reviewer is not None
+
+    def recall_settings(self) -> RecallSettings:
+        """How related and how many earlier memories a reply may be offered."""
+        return RecallSettings(threshold=self.memory_threshold, limit=self.memory_limit)
 
     def attributes_causes(self) -> bool:
         """Whether the SEM's pass also attributes (integrated gradients cost about 0.25 s a turn on 2 cores)."""

@@ -6,6 +6,7 @@ from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
 from hef_graph.llm import LLMRuntime, load_llm
+from hef_graph.memory import PhraseEncoder, load_phrase_encoder
 from hef_graph.sem.classifier import EmotionClassifier
 from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.sem.resident import load_cause_tagger, load_sem
@@ -42,3 +43,8 @@ def _batching_wanted(context: Context, sem: EmotionClassifier) -> bool:
     if context.sem_batching == "auto":
         return sem.device.type == "cuda"
     return context.sem_batching == "on"
+
+
+def memory_encoder_of(context: Context) -> PhraseEncoder:
+    """Return the context's phrase encoder, else the shipped MiniLM from the model cache."""
+    return context.memory_encoder if context.memory_encoder is not None else load_phrase_encoder()

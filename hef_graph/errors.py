@@ -7,3 +7,11 @@ class InvalidInput(ValueError):
 
 class LLMUnavailable(RuntimeError):
     """The LLM kept failing (errors or timeouts) after the bounded retries; the turn's reply could not be drafted."""
+
+
+class HandoffError(ValueError):
+    """A hand-off cannot be resumed as asked: the thread is not paused, or the reviewer's answer does not fit."""
+
+
+class MissingUserId(ValueError):
+    """Memory is on but the run's Context names no user: HEF never guesses whose memories to read or write."""

@@ -29,7 +29,8 @@ from hef_graph.prompting import dialogue_prompt, render_prompt
 if TYPE_CHECKING:
     from hef_graph.state import CauseWordEntry
 
-Valence = Literal["positive", "negative"]
+Side = Literal["positive", "negative"]
+"""The two valences a note can state (an ambiguous label states neither)."""
 MAX_QUOTE_WORDS = 14
 """A quoted clause longer than this is cut to a window around its best cause word."""
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
@@ -52,7 +53,7 @@ class Guidance(TypedDict):
     emotion: str | None
     """The final emotion, when its SEM probability passed the gate; else None (not named)."""
     emotion_probability: float
-    valence: Valence | None
+    valence: Side | None
     """Good or hard news, when the SEM's mass on that side passed the gate; else None."""
     valence_mass: float
     cause_quote: str | None
@@ -62,7 +63,7 @@ class Guidance(TypedDict):
     """The note lines the reply prompt carried, in order; empty when every gate stayed shut."""
 
 
-def valence_mass(distribution: Mapping[str, float]) -> dict[Valence, float]:
+def valence_mass(distribution: Mapping[str, float]) -> dict[Side, float]:
     """The probability mass on good-news and on hard-news labels ('ambiguous' labels count for neither)."""
     return {
         "positive": sum(p for label, p in distribution.items() if VALENCE.get(label) == "positive"),
@@ -70,10 +71,10 @@ def valence_mass(distribution: Mapping[str, float]) -> dict[Valence, float]:
     }
 
 
-def likely_valence(distribution: Mapping[str, float], threshold: float) -> tuple[Valence | None, float]:
+def likely_valence(distribution: Mapping[str, float], threshold: float) -> tuple[Side | None, float]:
     """The side holding at least ``threshold`` of the mass, with that mass; (None, larger mass) when neither does."""
     masses = valence_mass(distribution)
-    side: Valence = max(masses, key=masses.__getitem__)
+    side: Side = max(masses, key=masses.__getitem__)
     return (side if masses[side] >= threshold else None), masses[side]
 
 
@@ -95,7 +96,7 @@ def compose_guidance(
                     notes=note_lines(valence, named, quote))  # fmt: skip
 
 
-def note_lines(valence: Valence | None, emotion: str | None, quote: str | None) -> list[str]:
+def note_lines(valence: Side | None, emotion: str | None, quote: str | None) -> list[str]:
     """The note lines for the evidence that passed its gate, each from its prompt file."""
     notes = []
     if valence is not None:

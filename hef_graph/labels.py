@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 EMOTIONS: tuple[str, ...] = (
     "afraid", "angry", "annoyed", "anticipating", "anxious", "apprehensive", "ashamed", "caring",
@@ -97,7 +98,8 @@ def says_none(text: str) -> bool:
 _LABEL_SET = frozenset(EMOTIONS)
 
 
-VALENCE: dict[str, str] = {
+Valence = Literal["positive", "negative", "ambiguous"]
+VALENCE: dict[str, Valence] = {
     **dict.fromkeys(("afraid", "angry", "annoyed", "anxious", "apprehensive", "ashamed", "devastated",
                      "disappointed", "disgusted", "embarrassed", "furious", "guilty", "jealous", "lonely", "sad",
                      "terrified"), "negative"),

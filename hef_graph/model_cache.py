@@ -7,6 +7,8 @@ here instead of in hidden module registries. A program that wants its own lifeti
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import threading
 from collections import OrderedDict
@@ -28,6 +30,10 @@ class ModelCache:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[Hashable, threading.Lock] = {}
+        self.quiet = False
+        """Swallow what a build writes to ``sys.stderr`` (progress bars such as transformers' GGUF conversion,
+        which ignores its own progress-bar switch). The command line sets it unless ``--log-level DEBUG``;
+        it swaps ``sys.stderr`` process-wide during a build, so a library embedding HEF leaves it off."""
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
         """Return the model cached under ``key``, building it with ``build`` on a miss.
@@ -44,7 +50,8 @@ class ModelCache:
                 if key in self._entries:
                     return self._entries[key]
             log.info("loading %s", key)
-            value = build()
+            with contextlib.redirect_stderr(io.StringIO()) if self.quiet else contextlib.nullcontext():
+                value = build()
             with self._lock:
                 self._entries[key] = value
                 self._building.pop(key, None)

@@ -11,8 +11,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 PROMPT_NAMES = (
     "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response", "direct_reply",
-    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered",
-    "reply_notes", "note_positive", "note_negative", "note_emotion", "note_cause",
+    "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered", "handoff_reply",
+    "reply_notes", "note_positive", "note_negative", "note_emotion", "note_cause", "note_memory",
 )  # fmt: skip
 
 

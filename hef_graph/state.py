@@ -10,7 +10,9 @@ from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import InvalidInput
 from hef_graph.guidance import Guidance
+from hef_graph.handoff import HandoffDecision, HandoffReason
 from hef_graph.judging import Judgement
+from hef_graph.memory import MemoryItem, RecalledMemory
 
 EmotionStage = Literal["primary", "fallback", "sem"]
 
@@ -79,3 +81,19 @@ class HEFState(InputState, total=False):
     """The empathetic reply, also appended to messages (draft_response or safe_reply)."""
     crisis: bool
     """True when the user's turn expresses suicidal intent or self-harm; the reply is then the safe one."""
+    handoff_reason: HandoffReason | None
+    """Why this turn waits for a person (``Context.handoff``): 'crisis', 'asked_for_human' or 'taken_over';
+    None on a turn HEF answers itself (check_input, safe_reply)."""
+    handoff_pending: bool
+    """True from the moment a turn is routed to hand_off until a person's answer is carried out. It is not reset
+    per turn: a new message on a paused thread joins the paused turn instead of being answered on its own."""
+    handoff: HandoffDecision | None
+    """The reviewer's answer on this turn (hand_off): action, reason, the text sent (None: nothing sent)."""
+    taken_over: bool
+    """True once a person took the thread over: every later turn waits for them until they hand it back.
+    Kept across turns."""
+    recalled_memories: list[RecalledMemory]
+    """The person's earlier items the reply was offered, best first (recall_memories; memory on only): each
+    with its time, emotion, valence, cause phrase, thread, similarity and score."""
+    remembered: MemoryItem | None
+    """What this turn stored in the person's memory (remember_turn); None when nothing was stored."""

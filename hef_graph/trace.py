@@ -250,6 +250,7 @@ def turn_html(number: int, turn: TurnTrace) -> str:
         f"{distribution_html(state.get('sem_distribution', {}), state.get('primary_emotions', []))}"
         f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
         f"<h3>Notes given to the LLM</h3>{notes_html(state.get('guidance'))}"
+        f"{memory_html(state)}"
         f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
     )  # fmt: skip
 
@@ -262,6 +263,20 @@ def notes_html(guidance: dict[str, Any] | None) -> str:
         return (f"<p class='notes'>none: no evidence passed its gate (emotion {guidance['emotion_probability']:.2f}, "
                 f"valence {guidance['valence_mass']:.2f}, cause {guidance['cause_score']:.2f})</p>")  # fmt: skip
     return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in guidance["notes"]) + "</ul>"
+
+
+def memory_html(state: dict[str, Any]) -> str:
+    """What the turn recalled from the person's earlier threads and what it stored (memory on only)."""
+    recalled, remembered = state.get("recalled_memories") or [], state.get("remembered")
+    if not recalled and not remembered:
+        return ""
+    rows = [f"<tr class='recalled'><td>recalled (thread {html.escape(str(m['thread_id']))}, {m['time'][:10]})</td>"
+            f"<td>{html.escape(m['emotion'])} about <b>{html.escape(m['cause'])}</b> "
+            f"(similarity {m['similarity']:.2f})</td></tr>" for m in recalled]  # fmt: skip
+    if remembered:
+        rows.append(f"<tr class='remembered'><td>remembered</td><td>{html.escape(remembered['emotion'])} "
+                    f"({remembered['valence']}) about <b>{html.escape(remembered['cause'])}</b></td></tr>")  # fmt: skip
+    return f"<h3>Memory across threads</h3><table>{''.join(rows)}</table>"
 
 
 def judgement_row(judgement: dict[str, Any]) -> str:

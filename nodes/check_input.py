@@ -9,7 +9,9 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from hef_graph.context import Context
+from hef_graph.deps import settings
 from hef_graph.dialogue import dialogue_from_messages
+from hef_graph.handoff import require_checkpointer, turn_reason
 from hef_graph.prompting import render_prompt
 from hef_graph.safety import is_crisis
 from hef_graph.state import HEFState
@@ -19,22 +21,34 @@ def check_input(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Read the dialogue and reset this turn's fields, so nothing stale survives from a past turn.
 
     An empty or whitespace-only turn is answered here with a short invitation (no model can read it);
-    an explicit crisis statement is flagged for the safe reply.
+    an explicit crisis statement is flagged for the safe reply. A turn that must wait for a person
+    (``hef_graph.handoff.turn_reason``) is marked pending before any model runs, and gets no invitation.
     """
     dialogue = dialogue_from_messages(state.get("messages", []))
+    context = settings(runtime)
+    require_checkpointer(context)
+    reason = turn_reason(state, context, dialogue[-1])
     update: dict[str, Any] = {
         "dialogue": dialogue, "sem_distribution": {}, "primary_emotions": [], "sem_cause_words": [],
         "judgements": [], "emotion": None, "emotion_stage": None, "cause_words": [], "reply": "",
-        "crisis": is_crisis(dialogue[-1]),
+        "crisis": is_crisis(dialogue[-1]), "handoff_reason": reason, "handoff_pending": reason is not None,
+        "handoff": None, "recalled_memories": [], "remembered": None,
     }  # fmt: skip
-    if not update["crisis"] and not re.search(r"\S", dialogue[-1]):
+    if not update["crisis"] and reason is None and not re.search(r"\S", dialogue[-1]):
         reply = render_prompt("empty_turn")
         update |= {"reply": reply, "messages": [AIMessage(reply)]}
     return update
 
 
-def route_after_input(state: HEFState) -> Literal["safe_reply", "detect_emotion", "__end__"]:
-    """Crisis turns go to the safe reply and answered (empty) turns end; the rest meet the SEM."""
+def route_after_input(state: HEFState) -> Literal["safe_reply", "detect_emotion", "hand_off", "__end__"]:
+    """Crisis turns go to the safe reply and answered (empty) turns end; the rest meet the SEM.
+
+    An empty turn that waits for a person goes straight to them: the SEM has nothing to read.
+    """
     if state.get("crisis"):
         return "safe_reply"
-    return "__end__" if state.get("reply") else "detect_emotion"
+    if state.get("reply"):
+        return "__end__"
+    if state.get("handoff_reason") and not re.search(r"\S", state["dialogue"][-1]):
+        return "hand_off"
+    return "detect_emotion"

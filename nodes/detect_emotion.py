@@ -36,6 +36,8 @@ def detect_emotion(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
     }
 
 
-def route_after_detection(state: HEFState) -> Literal["safe_reply", "judge_primary"]:
-    """Softer crisis phrasings that the SEM confirms skip the LLM entirely."""
-    return "safe_reply" if state.get("crisis") else "judge_primary"
+def route_after_detection(state: HEFState) -> Literal["safe_reply", "hand_off", "judge_primary"]:
+    """Softer crisis phrasings that the SEM confirms skip the LLM entirely, as do turns that wait for a person."""
+    if state.get("crisis"):
+        return "safe_reply"
+    return "hand_off" if state.get("handoff_reason") else "judge_primary"

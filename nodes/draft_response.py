@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from hef_graph.context import Context
 from hef_graph.deps import llm_of, settings
 from hef_graph.guidance import compose_guidance, reply_messages
+from hef_graph.memory import memory_note
 from hef_graph.replies import clean_reply
 from hef_graph.state import HEFState
 
@@ -19,7 +20,9 @@ def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
     context = settings(runtime)
     guidance = compose_guidance(state["sem_distribution"], str(state["emotion"]), state["dialogue"],
                                 state.get("cause_words", []), context.guidance_gates())  # fmt: skip
-    messages = reply_messages(state["dialogue"], guidance["notes"], context.max_prompt_chars)
+    recalled = memory_note(state.get("recalled_memories", []))
+    notes = [*guidance["notes"], *([recalled] if recalled else [])]
+    messages = reply_messages(state["dialogue"], notes, context.max_prompt_chars)
     raw = llm_of(context).reply(messages, context.reply_caps(), context.call_policy())
     reply = clean_reply(raw) or "I hear you, and I'm here and listening."
     return {"guidance": guidance, "reply": reply, "messages": [AIMessage(reply)]}

@@ -226,3 +226,22 @@ def openai_server(tmp_path_factory):
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+class WordEncoder:
+    """A fake phrase encoder for memory graph-logic tests: a phrase's words hashed into 384 dimensions.
+
+    Phrases sharing words are similar (cosine = the share of words in common); phrases sharing none score 0.
+    """
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import zlib
+
+        vectors = []
+        for text in texts:
+            row = np.zeros(384)
+            for word in {w.strip(".,!?").lower() for w in text.split()} - {""}:
+                row[zlib.crc32(word.encode()) % 384] += 1.0
+            norm = float(np.linalg.norm(row))
+            vectors.append((row / norm if norm else row).tolist())
+        return vectors

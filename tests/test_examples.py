@@ -65,3 +65,19 @@ def test_d_load_llm_accepts_objects_urls_and_rejects_nonsense():
     assert type(endpoint.chat_model).__name__ == "ChatHuggingFace" and not endpoint.capabilities.score_labels
     with pytest.raises(ValueError, match="unknown LLM 'no-such-model'"):
         load_llm("no-such-model")
+
+
+def test_e_hand_off_pauses_a_crisis_turn_and_sends_the_reviewers_edit():
+    example = load("hand_off")
+    request, done = example.run()  # a crisis statement: no model loads (the unit tier would fail if one did)
+    assert request["reason"] == "crisis" and request["reviewer"] == example.REVIEWER and request["draft"]
+    assert [m.type for m in done["messages"]] == ["human", "ai"] and done["messages"][-1].content == example.EDITED
+    assert done["handoff"]["action"] == "edit"
+
+
+@pytest.mark.real
+def test_f_memory_recalls_the_earlier_thread():
+    example = load("memory")
+    later = example.run(llm="smollm2")
+    assert [memory["thread_id"] for memory in later["recalled_memories"]] == ["monday"]
+    assert later["reply"]
