@@ -7,7 +7,8 @@ import pytest
 from hef_graph.judging import JudgementRequest
 from hef_graph.prompting import DIALOGUE_END, PROMPT_NAMES, PromptError, dialogue_prompt, render_prompt
 
-SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "notes": "", "quote": "my dog", "memories": "a week ago they felt sad about exams",
+SAMPLE = {"dialogue": "Speaker: hi", "candidates": "sad, none", "emotion": "sad", "notes": "", "quote": "my dog",
+          "memories": "a week ago they felt sad about exams",
           "reply_a": "a", "reply_b": "b", "options": "A. sad\nB. none of these"}  # fmt: skip
 
 
