@@ -509,13 +509,18 @@ def rate_score_command(
     judge_verdicts: Annotated[
         Path | None, typer.Option(help="The local judge's pairwise.jsonl, to report its agreement with the raters.")
     ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="The evaluation's predictions.jsonl, to split verdicts by what HEF did.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
 ) -> None:
     """Score blind rankings: each pair's majority win / tie / loss with the net's 95% interval, and agreement."""
     from hef_graph.lab.evaluation.rating import RatingError, score_ratings
+    from hef_graph.lab.evaluation.report import load_records
 
     try:
-        scores = score_ratings(key, rankings, judge_verdicts)
+        records = load_records(predictions) if predictions else []
+        scores = score_ratings(key, rankings, judge_verdicts, records)
     except (RatingError, FileNotFoundError, KeyError, json.JSONDecodeError) as error:
         fail(str(error))
     text = json.dumps(scores, indent=1)

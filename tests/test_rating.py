@@ -7,7 +7,14 @@ from typer.testing import CliRunner
 
 from hef_graph.cli import app
 from hef_graph.lab.evaluation.judge import PairVerdict, write_verdicts
-from hef_graph.lab.evaluation.rating import RatingError, majority, read_key, read_ranking, write_packet
+from hef_graph.lab.evaluation.rating import (
+    RatingError,
+    majority,
+    read_key,
+    read_ranking,
+    score_ratings,
+    write_packet,
+)
 from hef_graph.lab.evaluation.writer import export_prompts, import_replies
 
 SYSTEMS = ["hef", "llm_framed", "llm"]
@@ -82,6 +89,18 @@ def test_rankings_are_scored_on_the_majority_with_agreement(tmp_path):
     framed_llm = scores["pairs"]["llm_framed_vs_llm"]  # r1, r2 tie them, r3 puts llm first
     assert (framed_llm["majority"]["tie"], framed_llm["raters"]["r3"]["loss"]) == (4, 4)
     assert "hef_vs_llm: 4 / 0 / 0" in result.output
+
+
+def test_verdicts_are_split_by_what_hef_did(tmp_path):
+    rows = records()
+    rows[0] |= {"guidance": {"notes": []}, "emotion": "sad"}  # conv0: no notes, emotion right
+    for row in rows[3::3]:
+        row |= {"emotion": "joyful"}  # conv1..3: notes, emotion wrong
+    write_packet(rows, SYSTEMS, 0, tmp_path)
+    paths = write_rankings(tmp_path, tmp_path / "key.json", {"r1": "hef", "r2": "hef", "r3": "hef"})
+    split = score_ratings(tmp_path / "key.json", paths, records=rows)["pairs"]["hef_vs_llm"]["by_what_hef_did"]
+    assert split == {"emotion_right": {"win": 1}, "emotion_wrong": {"win": 3}, "with_notes": {"win": 3},
+                     "without_notes": {"win": 1}}  # fmt: skip
 
 
 @pytest.mark.parametrize(

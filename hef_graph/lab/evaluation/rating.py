@@ -160,19 +160,20 @@ def score_pair(
 
 def score_ratings(
     key_path: Path, ranking_paths: Sequence[Path], judge_verdicts: Path | None = None,
-    pairs: Mapping[str, tuple[str, str]] | None = None,
+    records: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:  # fmt: skip
-    """Score every pair of the key's systems (or ``pairs``) on the raters' majority.
+    """Score every pair of the key's systems on the raters' majority.
 
     With ``judge_verdicts`` (a pairwise.jsonl of the local judge), each pair also reports how often the
-    judge's verdict equals the raters' majority on the dialogues both judged.
+    judge's verdict equals the raters' majority on the dialogues both judged; with the evaluation's
+    ``records``, it is also broken down by what HEF did on each dialogue (``breakdown``).
     """
     if len(ranking_paths) < 1:
         raise RatingError("give at least one ranking file")
     items = read_key(key_path)
     rankings = {path.stem: read_ranking(path, items) for path in ranking_paths}
     systems = json.loads(key_path.read_text(encoding="utf-8"))["systems"]
-    pairs = pairs or {f"{a}_vs_{b}": (a, b) for a, b in itertools.combinations(systems, 2)}
+    pairs = {f"{a}_vs_{b}": (a, b) for a, b in itertools.combinations(systems, 2)}
     judged = load_verdicts(judge_verdicts) if judge_verdicts else {}
     scores: dict[str, Any] = {"dialogues": len(items), "raters": sorted(rankings), "pairs": {}}
     for name, (system, other) in pairs.items():
@@ -182,8 +183,29 @@ def score_ratings(
             raters = [scored["verdicts"][s] for s in shared]
             judge = [judged[(s, name)].outcome for s in shared]
             scored["judge_agreement"] = {"dialogues": len(shared), "agreement": round(_share(raters, judge), 3)}
+        if records:
+            scored["by_what_hef_did"] = breakdown(scored["verdicts"], records)
         scores["pairs"][name] = scored
     return scores
+
+
+def breakdown(verdicts: Mapping[str, Outcome], records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A pair's majority verdicts split by what HEF did on each dialogue.
+
+    The splits are whether HEF's prompt carried notes (where it did not, the two writer arms had the same prompt,
+    so any difference is the writers' own) and whether HEF's emotion was the gold one.
+    """
+    hef = {r["sample_id"]: r for r in records if r["system"] == "hef" and r.get("guidance") is not None}
+    groups: dict[str, list[Outcome]] = {}
+    for sample_id, outcome in verdicts.items():
+        record = hef.get(sample_id)
+        if record is None:
+            continue
+        groups.setdefault("with_notes" if record["guidance"]["notes"] else "without_notes", []).append(outcome)
+        groups.setdefault("emotion_right" if record["emotion"] == record["gold"] else "emotion_wrong", []).append(
+            outcome
+        )
+    return {name: dict(Counter(outcomes)) for name, outcomes in sorted(groups.items())}
 
 
 def _share(first: Sequence[str], second: Sequence[str]) -> float:
