@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,3 +247,11 @@ class WordEncoder:
             norm = float(np.linalg.norm(row))
             vectors.append((row / norm if norm else row).tolist())
         return vectors
+
+
+def run_script(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh Python process from the repository root (a real restart) and return its stdout."""
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()

@@ -1,10 +1,7 @@
 """Human hand-off: crisis turns and requests for a human pause before any reply is sent, a person resumes."""
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -14,9 +11,8 @@ from langgraph.types import Command
 from hef_graph import Context, HandoffError, build_graph, pending_handoff, resume_handoff, sqlite_checkpointer
 from hef_graph.handoff import asks_for_human
 from hef_graph.prompting import render_prompt
-from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 CRISIS = "I want to kill myself"
 ASK = "Can I talk to a real person please?"
 UNUSED = "THE LLM MUST NOT WRITE THIS"
@@ -211,10 +207,7 @@ else:
 
 
 def run_step(*args: str) -> str:
-    result = subprocess.run([sys.executable, "-c", STEP, *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.strip()
+    return run_script(STEP, *args)
 
 
 @pytest.mark.subprocess

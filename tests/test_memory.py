@@ -7,8 +7,6 @@ with sqlite-vec, and PostgresStore where HEF_TEST_POSTGRES_URL names a server.
 
 import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,9 +32,8 @@ from hef_graph.memory import (
     sqlite_store,
     user_namespace,
 )
-from tests.conftest import FlakyChatModel, ScriptedSEM, ScriptedTagger, WordEncoder
+from tests.conftest import FlakyChatModel, ScriptedSEM, ScriptedTagger, WordEncoder, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("HEF_TEST_POSTGRES_URL")
 ENCODER = WordEncoder()
 
@@ -288,10 +285,7 @@ print("|".join(m["thread_id"] for m in out["recalled_memories"]))
 
 
 def run_step(*args: str) -> str:
-    result = subprocess.run([sys.executable, "-c", STEP, *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.strip()
+    return run_script(STEP, *args)
 
 
 @pytest.mark.subprocess

@@ -229,15 +229,27 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         for name, m in metrics.items()
     ]
     lines = [f"# HEF evaluation on ED test\n\n`{meta['command']}`\n", "## Systems\n", *systems, "\n## Emotion\n",
-             "| system | n | accuracy | macro-F1 | gold in top-k | stage two runs | stage-two accuracy | "
-             "stage-one overrides (right / wrong) | stage-two overrides (right / wrong) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "| system | n | accuracy | macro-F1 | valence agreement | gold in top-k | stage two runs | "
+             "stage-two accuracy | stage-one overrides (right / wrong) | stage-two overrides (right / wrong) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, m in metrics.items():
+        if "emotion_samples" not in m:
+            continue  # a system that only replies
         lines.append(
             f"| {name} | {m['emotion_samples']} | {m['emotion_accuracy']:.1%} | {m['macro_f1']:.3f} | "
+            f"{m['valence_agreement']:.1%} | "
             f"{_share(m, 'stage_one_hit_rate')} | {_share(m, 'stage_two_rate')} | {_share(m, 'stage_two_accuracy')} | "
             f"{_overrides(m, 'primary')} | {_overrides(m, 'fallback')} |"
         )
+    lines += ["\n## Notes given to the LLM\n", "| system | replies | silent | emotion note (rate / right) | "
+              "valence note (rate / right) | cause note |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, m in metrics.items():
+        if m.get("guided_replies"):
+            lines.append(
+                f"| {name} | {m['guided_replies']} | {_share(m, 'silent_rate')} | {_share(m, 'emotion_note_rate')} / "
+                f"{_share(m, 'emotion_note_precision')} | {_share(m, 'valence_note_rate')} / "
+                f"{_share(m, 'valence_note_precision')} | {_share(m, 'cause_note_rate')} |"
+            )
     lines += ["\n## Replies\n", "| system | n | Dist-1 | Dist-2 | BLEU-1 | BLEU-2 | BLEU-4 | BERTScore-F1 | cosine | "
               "length | SEM reads gold (top-1 / top-3) | own cause coverage | HEF's cause words: coverage | "
               "HEF's cause words: replies mentioning one |",
