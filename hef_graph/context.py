@@ -44,7 +44,7 @@ class Context:
     cause_source: Literal["tagger", "attribution", "both"] = field(
         default="tagger",
         metadata={
-            "description": "Where the reply's cause words come from: 'tagger' (trained on human cause spans, "
+            "description": "Where the turn's cause words come from: 'tagger' (trained on human cause spans, "
             "RECCON-DD; the default), 'attribution' (the SEM's integrated gradients), or 'both' (the tagger's "
             "words, each marked where the attribution agrees; it costs the attribution pass)."
         },
