@@ -28,11 +28,10 @@ from pathlib import Path
 import torch
 
 from hef_graph import Context, build_graph, load_llm, load_sem
-from hef_graph.dialogue import format_dialogue
+from hef_graph.guidance import reply_messages
 from hef_graph.lab.data import default_data_dir, load_samples
 from hef_graph.lab.evaluation.systems import as_messages
 from hef_graph.lab.metrics import nearest_rank_percentile
-from hef_graph.prompting import dialogue_prompt
 from hef_graph.replies import clean_reply
 from hef_graph.sem.batching import BatchedSEM
 
@@ -56,10 +55,10 @@ print(time.perf_counter() - started)
     "llm_alone": """
 import time; started = time.perf_counter()
 from hef_graph import Context, load_llm
-from hef_graph.prompting import dialogue_prompt
+from hef_graph.guidance import reply_messages
 context = Context()
-reply = load_llm().reply(dialogue_prompt("direct_reply", "Speaker: My dog died this morning."), context.reply_caps(),
-                         context.call_policy())
+reply = load_llm().reply(reply_messages(["My dog died this morning."], [], context.max_prompt_chars),
+                         context.reply_caps(), context.call_policy())
 assert reply
 print(time.perf_counter() - started)
 """,
@@ -99,7 +98,7 @@ def turn_latency(dialogues: list[tuple[str, ...]], context: Context, pipelines: 
     replies: dict[str, list[str]] = defaultdict(list)
 
     def llm_alone(turns: tuple[str, ...], settings: Context = context, name: str = "llm_alone") -> None:
-        messages = dialogue_prompt("direct_reply", format_dialogue(turns, settings.max_prompt_chars))
+        messages = reply_messages(turns, [], settings.max_prompt_chars)
         replies[name].append(clean_reply(llm.reply(messages, settings.reply_caps(), settings.call_policy())))
 
     node_times: dict[str, list[float]] = defaultdict(list)

@@ -7,7 +7,9 @@ whose note passes the gate (coverage) and, of those, the share whose note agrees
 (precision): the emotion note names the SEM's top-1 (the final emotion in about 97% of turns, since stage
 one rarely overrides it), and the valence note names the side of ``hef_graph.labels.VALENCE`` with the mass.
 A valence note on a dialogue whose gold label is ambiguous (surprised, ...) counts as neither right nor
-wrong, and such dialogues are reported apart. The cause gate is reported as coverage only (ED has no spans).
+wrong, and such dialogues are reported apart. The move note names the top-1's listener move
+(``hef_graph.labels.LISTENER_MOVE``), gated by the SEM's mass on that move's labels; it is right when the gold
+label shares the move. The cause gate is reported as coverage only (ED has no spans).
 
 Run: python benchmarks/tune_guidance_gates.py --per-label 30 --seed 2 --out docs/tune_guidance_gates.json
 """
@@ -19,9 +21,9 @@ import json
 from pathlib import Path
 
 from hef_graph import load_sem
-from hef_graph.guidance import likely_valence, speaker_clause
+from hef_graph.guidance import likely_valence, move_mass, speaker_clause
 from hef_graph.lab.data import default_data_dir, load_samples, stratified_sample
-from hef_graph.labels import VALENCE
+from hef_graph.labels import LISTENER_MOVE, VALENCE
 from hef_graph.sem.resident import load_cause_tagger
 from hef_graph.sem.tool import tagged_causes
 
@@ -53,12 +55,15 @@ def main() -> None:
     sem, tagger = load_sem(), load_cause_tagger()
     samples = stratified_sample(load_samples(args.data_dir, args.split), args.per_label, args.seed)
     label_scores, label_right, valence_scores, valence_right, cause_scores = [], [], [], [], []
+    move_scores, move_right = [], []
     for sample in samples:
         row = sem.predict_proba([list(sample.context)])[0]
         distribution = {label: float(p) for label, p in zip(sem.labels, row, strict=True)}
         top1 = max(distribution, key=distribution.__getitem__)
         label_scores.append(distribution[top1])
         label_right.append(top1 == sample.emotion)
+        move_scores.append(move_mass(distribution, LISTENER_MOVE[top1]))
+        move_right.append(LISTENER_MOVE[top1] == LISTENER_MOVE[sample.emotion])
         side, mass = likely_valence(distribution, 0.0)
         valence_scores.append(mass)
         valence_right.append(None if VALENCE[sample.emotion] == "ambiguous" else side == VALENCE[sample.emotion])
@@ -69,6 +74,7 @@ def main() -> None:
         "ambiguous_gold_share": round(sum(r is None for r in valence_right) / len(samples), 3),
         "emotion_gate": gate_table(label_scores, label_right),
         "valence_gate": gate_table(valence_scores, valence_right),
+        "move_gate": gate_table(move_scores, move_right),
         "cause_gate": gate_table(cause_scores, [None] * len(samples)),
     }  # fmt: skip
     print(json.dumps(report, indent=2))

@@ -274,6 +274,10 @@ def eval_command(
         str | None, typer.Option(help="A load_llm spec (default: $HEF_LLM, else llama.cpp:qwen1.5b).")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Samples run at once (threads).")] = 1,
+    exclude: Annotated[
+        Path | None,
+        typer.Option(help="An earlier evaluation's predictions.jsonl: leave its conversations out (a fresh sample)."),
+    ] = None,
     judge: Annotated[
         str | None,
         typer.Option(
@@ -299,7 +303,7 @@ def eval_command(
     try:
         config = EvalConfig(
             data_dir=data_dir or default_data_dir(), output_dir=output_dir, seed=seed, sample=sample,
-            reply_sample=reply_sample, limit=limit, llm=llm, concurrency=concurrency,
+            reply_sample=reply_sample, limit=limit, llm=llm, concurrency=concurrency, exclude=exclude,
             systems=comma_separated(systems) or list(DEFAULT_SYSTEMS),
         )  # fmt: skip
         run_eval(config)
@@ -540,6 +544,9 @@ def writer_export_command(
     predictions: Predictions = Path("docs/eval/predictions.jsonl"),
     count: Annotated[int, typer.Option(help="Dialogues, drawn from HEF's recorded replies.")] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the draw and of each arm's order.")] = 0,
+    system: Annotated[str, typer.Option(help="Whose notes the guided arm carries (a system in the predictions).")] = (
+        "hef"
+    ),
 ) -> None:
     """Export HEF's exact reply prompts, with and without the SEM's notes, for an external writer (one arm each)."""
     from hef_graph.context import Context
@@ -547,7 +554,7 @@ def writer_export_command(
     from hef_graph.lab.evaluation.writer import export_prompts
 
     try:
-        export_prompts(load_records(predictions), count, seed, out, Context().max_prompt_chars)
+        export_prompts(load_records(predictions), count, seed, out, Context().max_prompt_chars, system)
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
     console.print(f"give one writer {out / 'guided'} and another {out / 'plain'}; never both to one writer")
@@ -558,14 +565,18 @@ def writer_import_command(
     folder: Annotated[Path, typer.Option(help="The writer-export folder, each arm holding its replies.jsonl.")],
     writer: Annotated[str, typer.Option(help="Who wrote the replies (recorded with each).")],
     predictions: Predictions = Path("docs/eval/predictions.jsonl"),
+    system: Annotated[str, typer.Option(help="The system the prompts were exported from.")] = "hef",
 ) -> None:
-    """Add both arms' replies to the predictions as writer_guided and writer_plain (replacing earlier ones)."""
+    """Add both arms' replies to the predictions as writer_guided and writer_plain (replacing earlier ones).
+
+    Where HEF gave no note the guided prompt is the plain one, so the guided arm takes the plain reply.
+    """
     from hef_graph.lab.evaluation.report import load_records
-    from hef_graph.lab.evaluation.writer import ARMS, import_replies
+    from hef_graph.lab.evaluation.writer import import_both
 
     try:
         records = [r for r in load_records(predictions) if not str(r["system"]).startswith("writer_")]
-        imported = [record for arm in ARMS for record in import_replies(folder, arm, records, writer)]
+        imported = import_both(folder, records, writer, system)
     except (ValueError, FileNotFoundError, KeyError, json.JSONDecodeError) as error:
         fail(str(error))
     temporary = predictions.with_name(predictions.name + ".tmp")

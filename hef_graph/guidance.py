@@ -6,6 +6,8 @@ for the LLM to repeat:
 
 - the **valence** (good news or hard news) when the SEM's probability mass on that side of ``VALENCE`` is
   at least ``valence_confidence``;
+- the **listener move** (``LISTENER_MOVE``: celebrate, comfort, reassure, ...) of the final emotion when the
+  SEM's mass over that move's labels is at least ``move_confidence``;
 - the **emotion** when the final emotion's SEM probability is at least ``label_confidence``;
 - the **cause** as the speaker's own clause, quoted, when the cause tagger's best word there scores at least
   ``cause_confidence``.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 from langchain_core.messages import BaseMessage
 
 from hef_graph.dialogue import format_dialogue
-from hef_graph.labels import VALENCE
+from hef_graph.labels import LISTENER_MOVE, VALENCE, Move
 from hef_graph.prompting import dialogue_prompt, render_prompt
 
 if TYPE_CHECKING:
@@ -45,6 +47,11 @@ class GuidanceGates:
     label_confidence: float
     valence_confidence: float
     cause_confidence: float
+    move_confidence: float = 1.01
+
+
+SHUT_GATES = GuidanceGates(1.01, 1.01, 1.01, 1.01)
+"""No note passes: the reply prompt is exactly the framed LLM alone's."""
 
 
 class Guidance(TypedDict):
@@ -56,11 +63,16 @@ class Guidance(TypedDict):
     valence: Side | None
     """Good or hard news, when the SEM's mass on that side passed the gate; else None."""
     valence_mass: float
+    move: Move | None
+    """What the listener should do (celebrate, comfort, ...), when the SEM's mass on its labels passed the gate."""
+    move_mass: float
     cause_quote: str | None
     """The speaker's own clause that holds the strongest cause words, when they passed the gate."""
     cause_score: float
     notes: list[str]
     """The note lines the reply prompt carried, in order; empty when every gate stayed shut."""
+    offered: bool
+    """False when this LLM gets no notes at all (``Context.reply_notes``), whatever the evidence."""
 
 
 def valence_mass(distribution: Mapping[str, float]) -> dict[Side, float]:
@@ -78,6 +90,11 @@ def likely_valence(distribution: Mapping[str, float], threshold: float) -> tuple
     return (side if masses[side] >= threshold else None), masses[side]
 
 
+def move_mass(distribution: Mapping[str, float], move: Move) -> float:
+    """The probability mass on the labels that share ``move``."""
+    return sum(p for label, p in distribution.items() if LISTENER_MOVE.get(label) == move)
+
+
 def compose_guidance(
     distribution: Mapping[str, float],
     emotion: str,
@@ -89,18 +106,24 @@ def compose_guidance(
     valence, mass = likely_valence(distribution, gates.valence_confidence)
     probability = float(distribution.get(emotion, 0.0))
     named = emotion if probability >= gates.label_confidence else None
+    move_of_emotion = LISTENER_MOVE.get(emotion)
+    family_mass = move_mass(distribution, move_of_emotion) if move_of_emotion else 0.0
+    move = move_of_emotion if family_mass >= gates.move_confidence else None
     quote, score = speaker_clause(dialogue, cause_words)
     quote = quote if score >= gates.cause_confidence else None
     return Guidance(emotion=named, emotion_probability=round(probability, 4), valence=valence,
-                    valence_mass=round(mass, 4), cause_quote=quote, cause_score=round(score, 4),
-                    notes=note_lines(valence, named, quote))  # fmt: skip
+                    valence_mass=round(mass, 4), move=move, move_mass=round(family_mass, 4), cause_quote=quote,
+                    cause_score=round(score, 4), notes=note_lines(valence, move, named, quote),
+                    offered=gates != SHUT_GATES)  # fmt: skip
 
 
-def note_lines(valence: Side | None, emotion: str | None, quote: str | None) -> list[str]:
+def note_lines(valence: Side | None, move: Move | None, emotion: str | None, quote: str | None) -> list[str]:
     """The note lines for the evidence that passed its gate, each from its prompt file."""
     notes = []
     if valence is not None:
         notes.append(render_prompt(f"note_{valence}"))
+    if move is not None:
+        notes.append(render_prompt(f"note_move_{move}"))
     if emotion is not None:
         notes.append(render_prompt("note_emotion", emotion=emotion))
     if quote is not None:

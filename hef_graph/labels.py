@@ -110,3 +110,22 @@ VALENCE: dict[str, Valence] = {
 """Each label's valence: whether the news behind it is good or bad for the speaker. 'ambiguous' labels
 (anticipating, nostalgic, sentimental, surprised) go either way in ED: a surprise party and a surprise bill
 share one label, so they say nothing about whether to rejoice or console."""
+
+
+Move = Literal["celebrate", "share_joy", "look_ahead", "reassure", "comfort", "side_with", "ease", "reminisce",
+               "wonder"]  # fmt: skip
+"""What a good listener does for a family of emotions (a note names the move, never the emotion)."""
+LISTENER_MOVE: dict[str, Move] = {
+    **dict.fromkeys(("proud", "confident"), "celebrate"),
+    **dict.fromkeys(("joyful", "content", "grateful", "impressed", "trusting", "caring", "faithful"), "share_joy"),
+    **dict.fromkeys(("anticipating", "excited", "hopeful", "prepared"), "look_ahead"),
+    **dict.fromkeys(("afraid", "terrified", "anxious", "apprehensive"), "reassure"),
+    **dict.fromkeys(("sad", "devastated", "lonely", "disappointed"), "comfort"),
+    **dict.fromkeys(("angry", "furious", "annoyed", "disgusted", "jealous"), "side_with"),
+    **dict.fromkeys(("ashamed", "embarrassed", "guilty"), "ease"),
+    **dict.fromkeys(("nostalgic", "sentimental"), "reminisce"),
+    "surprised": "wonder",
+}  # fmt: skip
+"""Each label's listener move. Labels that call for the same reply share a move, so the SEM's mass over a
+move's labels is surer than its top label: the SEM often confuses afraid with anxious, but both want
+reassurance. Written for this project from the labels' meanings in ED, not learnt."""

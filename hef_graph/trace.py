@@ -259,9 +259,12 @@ def notes_html(guidance: dict[str, Any] | None) -> str:
     """The reply's notes, or why there were none (every gate stayed shut, or no reply was drafted)."""
     if guidance is None:
         return "<p>no reply drafted</p>"
+    if not guidance.get("offered", True):
+        return "<p class='notes'>none: this LLM gets no notes (Context.reply_notes)</p>"
     if not guidance["notes"]:
-        return (f"<p class='notes'>none: no evidence passed its gate (emotion {guidance['emotion_probability']:.2f}, "
-                f"valence {guidance['valence_mass']:.2f}, cause {guidance['cause_score']:.2f})</p>")  # fmt: skip
+        return (f"<p class='notes'>none: no evidence passed its gate (move {guidance.get('move_mass', 0.0):.2f}, "
+                f"emotion {guidance['emotion_probability']:.2f}, valence {guidance['valence_mass']:.2f}, "
+                f"cause {guidance['cause_score']:.2f})</p>")  # fmt: skip
     return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in guidance["notes"]) + "</ul>"
 
 

@@ -18,11 +18,12 @@ from hef_graph.state import HEFState
 def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Gate the notes on their evidence, write the reply and append it to messages."""
     context = settings(runtime)
+    llm = llm_of(context)
     guidance = compose_guidance(state["sem_distribution"], str(state["emotion"]), state["dialogue"],
-                                state.get("cause_words", []), context.guidance_gates())  # fmt: skip
+                                state.get("cause_words", []), context.guidance_gates(llm))  # fmt: skip
     recalled = memory_note(state.get("recalled_memories", []))
     notes = [*guidance["notes"], *([recalled] if recalled else [])]
     messages = reply_messages(state["dialogue"], notes, context.max_prompt_chars)
-    raw = llm_of(context).reply(messages, context.reply_caps(), context.call_policy())
+    raw = llm.reply(messages, context.reply_caps(), context.call_policy())
     reply = clean_reply(raw) or "I hear you, and I'm here and listening."
     return {"guidance": guidance, "reply": reply, "messages": [AIMessage(reply)]}

@@ -22,6 +22,16 @@ def test_plan_is_stratified_with_a_reply_subset(data_dir, tmp_path):
     assert not any(with_reply for _, name, with_reply in tasks if name == "sem")
 
 
+def test_an_excluded_evaluation_gives_a_sample_with_none_of_its_conversations(data_dir, tmp_path):
+    first = EvalConfig(data_dir=data_dir, output_dir=tmp_path, systems=["sem"], sample=4, reply_sample=0)
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_text("".join(json.dumps({"sample_id": s.sample_id}) + "\n" for s, _, _ in plan(first)))
+    fresh = plan(EvalConfig(data_dir=data_dir, output_dir=tmp_path, systems=["sem"], sample=4, reply_sample=0,
+                            exclude=earlier))  # fmt: skip
+    assert len(fresh) == 4 * 32
+    assert not runner.conversations_in(earlier) & {runner.conversation_of(s.sample_id) for s, _, _ in fresh}
+
+
 def test_unknown_system_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown systems"):
         EvalConfig(data_dir=tmp_path, output_dir=tmp_path, systems=["gpt9"])

@@ -1,5 +1,8 @@
 """The reply's notes: each is given only above its gate, and none is a word list for the LLM to repeat."""
 
+from dataclasses import replace
+from typing import get_args
+
 import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
@@ -7,14 +10,16 @@ from langgraph.runtime import Runtime
 from hef_graph import Context, as_runtime
 from hef_graph.guidance import (
     MAX_QUOTE_WORDS,
+    SHUT_GATES,
     GuidanceGates,
     compose_guidance,
     likely_valence,
     reply_messages,
     speaker_clause,
 )
-from hef_graph.labels import EMOTIONS, VALENCE
+from hef_graph.labels import EMOTIONS, LISTENER_MOVE, VALENCE, Move
 from hef_graph.nodes.draft_response import draft_response
+from hef_graph.prompting import render_prompt
 from tests.conftest import fake_llm
 
 DIALOGUE = [
@@ -49,6 +54,22 @@ def test_valence_is_given_only_when_one_side_holds_the_mass():
     side, mass = likely_valence(distribution(joyful=0.45, sad=0.45), 0.85)
     assert side is None and 0.45 <= mass < 0.85
     assert likely_valence(distribution(surprised=0.95), 0.5)[0] is None  # ambiguous labels count for neither side
+
+
+def test_every_label_has_a_listener_move_whose_note_names_no_label():
+    assert set(LISTENER_MOVE) == set(EMOTIONS) and set(LISTENER_MOVE.values()) == set(get_args(Move))
+    for move in get_args(Move):
+        note = render_prompt(f"note_move_{move}").lower()
+        assert note and not [label for label in EMOTIONS if label in note], move
+
+
+def test_the_move_note_weighs_every_label_that_shares_the_move():
+    gates = GuidanceGates(1.01, 1.01, 1.01, move_confidence=0.7)
+    shared = compose_guidance(distribution(afraid=0.4, anxious=0.4), "anxious", DIALOGUE, [], gates)
+    assert (shared["move"], shared["emotion"]) == ("reassure", None)  # no label reaches 0.7, their move does
+    assert shared["notes"] == [render_prompt("note_move_reassure")] and shared["move_mass"] >= 0.8
+    split = compose_guidance(distribution(afraid=0.4, sad=0.4), "afraid", DIALOGUE, [], gates)
+    assert (split["move"], split["notes"]) == (None, [])
 
 
 def test_the_quote_is_the_speakers_own_clause_with_the_most_cause_score():
@@ -102,27 +123,43 @@ def test_draft_response_records_the_guidance_and_sends_its_notes(scripted_sem):
     llm = fake_llm("Six interviews and you got there. What will you bake first?")
     state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
              "sem_distribution": distribution(joyful=0.9), "cause_words": [word(0, "bakery", 0.9)]}  # fmt: skip
-    context = Context(llm=as_runtime(llm), sem=scripted_sem, valence_confidence=0.85, cause_confidence=0.5)
+    context = Context(llm=as_runtime(llm), sem=scripted_sem, valence_confidence=0.85, label_confidence=0.7,
+                      cause_confidence=0.5)  # fmt: skip
     update = draft_response(state, Runtime(context=context))
     assert update["reply"] == "Six interviews and you got there. What will you bake first?"
     assert update["guidance"]["valence"] == "positive" and update["guidance"]["emotion"] == "joyful"
     assert update["guidance"]["cause_quote"] == "I finally got the job at the bakery"
 
 
-def test_by_default_only_a_confident_emotion_is_noted(scripted_sem):
+def test_by_default_only_a_confident_listener_move_is_noted(scripted_sem):
     llm = fake_llm("Six interviews and you got there. What will you bake first?")
     state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
              "sem_distribution": distribution(joyful=0.9), "cause_words": [word(0, "bakery", 0.99)]}  # fmt: skip
     update = draft_response(state, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))
-    assert update["guidance"]["notes"] == ["They most likely feel joyful (show it, do not say the word)."]
-    unsure = state | {"sem_distribution": distribution(joyful=0.6, excited=0.3)}
+    assert update["guidance"]["notes"] == [render_prompt("note_move_share_joy")]
+    unsure = state | {"sem_distribution": distribution(joyful=0.4, excited=0.3)}  # share_joy holds only ~0.42
     assert (
         draft_response(unsure, Runtime(context=Context(llm=as_runtime(llm), sem=scripted_sem)))["guidance"]["notes"]
         == []
     )
 
 
-@pytest.mark.parametrize("gate", ["label_confidence", "valence_confidence", "cause_confidence"])
+def test_an_llm_that_does_not_follow_notes_gets_none_unless_asked(scripted_sem):
+    llm = as_runtime(fake_llm("Six interviews and you got there. What will you bake first?"))
+    small = replace(llm.capabilities, follows_notes=False)
+    state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
+             "sem_distribution": distribution(joyful=0.9), "cause_words": []}  # fmt: skip
+    noted = Context(llm=llm, sem=scripted_sem)
+    assert draft_response(state, Runtime(context=noted))["guidance"]["notes"]  # a served LLM follows them
+    llm.capabilities = small  # as the in-process llama.cpp and transformers runtimes declare
+    assert draft_response(state, Runtime(context=noted))["guidance"]["notes"] == []
+    assert draft_response(state, Runtime(context=replace(noted, reply_notes="on")))["guidance"]["notes"]
+    assert Context(reply_notes="on").guidance_gates(llm) != SHUT_GATES
+    with pytest.raises(ValueError, match="reply_notes"):
+        Context(reply_notes="sometimes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("gate", ["label_confidence", "valence_confidence", "move_confidence", "cause_confidence"])
 def test_gates_outside_zero_to_one_are_refused(gate):
     with pytest.raises(ValueError, match=gate):
         Context(**{gate: 1.5})

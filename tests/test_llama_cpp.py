@@ -72,7 +72,7 @@ def test_an_unknown_gguf_is_refused_with_the_choices():
 @pytest.mark.parametrize("dialogue", [MESSAGE, "I finally got the job offer after six interviews!"])
 def test_a_reply_stops_once_its_sentences_are_settled_and_reads_the_same(llama_runtime, dialogue):
     """Stopping early (greedy decoding, both from a cold cache) gives a prefix of the full text, the same reply."""
-    messages = dialogue_prompt("direct_reply", f"Speaker: {dialogue}")
+    messages = dialogue_prompt("draft_response", f"Speaker: {dialogue}", notes="")
     policy = Context().call_policy()
     llama_runtime.clear_prefixes()
     full = llama_runtime.reply(messages, Generation(96, 1.3), policy)

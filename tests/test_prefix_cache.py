@@ -28,7 +28,7 @@ def test_prompts_about_one_dialogue_share_their_text_up_to_the_dialogue_end():
 def test_models_without_local_weights_have_no_prefix_cache():
     runtime = as_runtime(fake_llm("x"))
     assert not runtime.capabilities.reuse_prefix and not hasattr(runtime, "prefixes")
-    assert runtime.call_kwargs(dialogue_prompt("direct_reply", DIALOGUE), Generation(24)) == {}
+    assert runtime.call_kwargs(dialogue_prompt("draft_response", DIALOGUE, notes=""), Generation(24)) == {}
 
 
 def test_a_packed_pass_lets_each_continuation_see_the_prompt_and_itself_only():
@@ -95,7 +95,7 @@ def test_the_cache_keeps_only_the_most_recent_prefixes(real_llm):
     base = real_llm.prefixes
     prefixes = PrefixCache(base.model, base.tokenizer, size=2)
     scorer = LabelScorer(prefixes)
-    conversations = [dialogue_prompt("direct_reply", f"Speaker: day {i}") for i in range(3)]
+    conversations = [dialogue_prompt("draft_response", f"Speaker: day {i}", notes="") for i in range(3)]
     for messages in conversations:
         scorer.log_likelihoods(messages, ["fine"])
     prompts = [reply_text(real_llm, messages) for messages in conversations]

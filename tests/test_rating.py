@@ -15,7 +15,7 @@ from hef_graph.lab.evaluation.rating import (
     score_ratings,
     write_packet,
 )
-from hef_graph.lab.evaluation.writer import export_prompts, import_replies
+from hef_graph.lab.evaluation.writer import export_prompts, import_both, import_replies
 
 SYSTEMS = ["hef", "llm_framed", "llm"]
 
@@ -149,3 +149,20 @@ def test_writer_arms_are_exported_apart_and_read_back(tmp_path):
     (tmp_path / "plain" / "replies.jsonl").write_text(json.dumps({"id": plain[0]["id"], "reply": "Hi."}) + "\n")
     with pytest.raises(ValueError, match="no reply for"):
         import_replies(tmp_path, "plain", rows, "strong-writer")
+
+
+def test_a_dialogue_without_notes_is_asked_once_and_both_arms_share_its_reply(tmp_path):
+    rows = records(3)
+    for row in rows:
+        if row["sample_id"] == "conv0#1":
+            row["guidance"] = {"notes": []}
+    key = export_prompts(rows, 3, seed=1, folder=tmp_path, max_chars=1500)
+    assert "conv0#1" in key["plain"].values() and "conv0#1" not in key["guided"].values()
+    assert len(key["guided"]) == 2
+    for arm in ("guided", "plain"):
+        replies = [{"id": pid, "reply": f"{arm} reply to {sample}."} for pid, sample in key[arm].items()]
+        (tmp_path / arm / "replies.jsonl").write_text("".join(json.dumps(r) + "\n" for r in replies))
+    imported = {(r["system"], r["sample_id"]): r for r in import_both(tmp_path, rows, "strong-writer")}
+    assert len(imported) == 6
+    assert imported[("writer_guided", "conv0#1")]["reply"] == "plain reply to conv0#1."
+    assert imported[("writer_guided", "conv1#1")]["reply"] == "guided reply to conv1#1."

@@ -4,12 +4,13 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hef_graph import Context, build_graph
+from hef_graph import Context, as_runtime, build_graph
 from hef_graph.trace import GraphShape, graph_svg, render_html, standalone_svg, traced_invoke, turns_from_history
 from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
 
@@ -41,7 +42,15 @@ def test_trace_records_the_path_and_renders_every_part():
 def test_trace_lists_the_notes_the_reply_was_given():
     graph = build_graph(llm=fake_llm("So sorry."), sem=ScriptedSEM(ranking=("sad",)), cause_tagger=ScriptedTagger())
     page = render_html([traced_invoke(graph, {"messages": [("user", "My dog died this morning")]})])
-    assert "<ul class='notes'><li>They most likely feel sad (show it, do not say the word).</li></ul>" in page
+    assert "<ul class='notes'><li>Something hurt them or let them down: comfort them gently.</li></ul>" in page
+
+
+def test_trace_says_when_the_llm_gets_no_notes_at_all():
+    llm = as_runtime(fake_llm("So sorry."))
+    llm.capabilities = replace(llm.capabilities, follows_notes=False)  # as the embedded small LLMs declare
+    graph = build_graph(llm=llm, sem=ScriptedSEM(ranking=("sad",)), cause_tagger=ScriptedTagger())
+    page = render_html([traced_invoke(graph, {"messages": [("user", "My dog died this morning")]})])
+    assert "none: this LLM gets no notes (Context.reply_notes)" in page and "<ul class='notes'>" not in page
 
 
 def test_trace_says_where_the_tagger_and_the_attribution_agree():

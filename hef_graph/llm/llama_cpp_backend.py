@@ -135,7 +135,7 @@ class LlamaCppRuntime(LetterScoringRuntime):
     starts like the judgement before it (system prompt and quoted dialogue) reads only its own task.
     """
 
-    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True)
+    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True, follows_notes=False)
     chat_model: LlamaCppChat
 
     def clear_prefixes(self) -> None:

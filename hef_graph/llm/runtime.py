@@ -49,6 +49,9 @@ class Capabilities:
     """Stream reply tokens to LangChain callbacks (``graph.stream(..., stream_mode="messages")``)."""
     reuse_prefix: bool
     """Reuse the prefill of the prompt part that a turn's calls share."""
+    follows_notes: bool = True
+    """Writes better replies with the SEM's notes, or at least no worse. The embedded small LLMs do not: on ED
+    valid, blind raters preferred their replies without notes (docs/results.md, issue 28)."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class TransformersRuntime(LLMRuntime):
     stores that prefix's KV cache, and the next judgement and the reply start from a copy of it.
     """
 
-    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True)
+    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True, follows_notes=False)
 
     def __init__(self, chat_model: BaseChatModel, name: str | None = None) -> None:
         """Wrap a ChatHuggingFace model whose pipeline runs in this process."""

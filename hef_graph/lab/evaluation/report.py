@@ -14,7 +14,7 @@ from hef_graph.lab.evaluation import reply_metrics as rm
 from hef_graph.lab.evaluation.judge import replied_records
 from hef_graph.lab.evaluation.systems import SYSTEMS
 from hef_graph.lab.metrics import macro_f1
-from hef_graph.labels import EMOTIONS, VALENCE
+from hef_graph.labels import EMOTIONS, LISTENER_MOVE, VALENCE
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
@@ -66,8 +66,11 @@ def guidance_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         return {}
     valenced = [r for r in records if r["guidance"]["valence"]]
     named = [r for r in records if r["guidance"]["emotion"]]
+    moved = [r for r in records if r["guidance"].get("move")]
     return {
         "guided_replies": len(records),
+        "move_note_rate": len(moved) / len(records),
+        "move_note_precision": _mean([float(r["guidance"]["move"] == LISTENER_MOVE[r["gold"]]) for r in moved]),
         "valence_note_rate": len(valenced) / len(records),
         "valence_note_precision": _mean([float(r["guidance"]["valence"] == VALENCE[r["gold"]]) for r in valenced]),
         "emotion_note_rate": len(named) / len(records),
@@ -241,12 +244,14 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
             f"{_share(m, 'stage_one_hit_rate')} | {_share(m, 'stage_two_rate')} | {_share(m, 'stage_two_accuracy')} | "
             f"{_overrides(m, 'primary')} | {_overrides(m, 'fallback')} |"
         )
-    lines += ["\n## Notes given to the LLM\n", "| system | replies | silent | emotion note (rate / right) | "
-              "valence note (rate / right) | cause note |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines += ["\n## Notes given to the LLM\n", "| system | replies | silent | move note (rate / right) | "
+              "emotion note (rate / right) | valence note (rate / right) | cause note |",
+              "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, m in metrics.items():
         if m.get("guided_replies"):
             lines.append(
-                f"| {name} | {m['guided_replies']} | {_share(m, 'silent_rate')} | {_share(m, 'emotion_note_rate')} / "
+                f"| {name} | {m['guided_replies']} | {_share(m, 'silent_rate')} | {_share(m, 'move_note_rate')} / "
+                f"{_share(m, 'move_note_precision')} | {_share(m, 'emotion_note_rate')} / "
                 f"{_share(m, 'emotion_note_precision')} | {_share(m, 'valence_note_rate')} / "
                 f"{_share(m, 'valence_note_precision')} | {_share(m, 'cause_note_rate')} |"
             )

@@ -35,6 +35,8 @@ class EvalConfig:
     limit: int | None = None
     llm: str | None = None
     concurrency: int = 1
+    exclude: Path | None = None
+    """An earlier evaluation's predictions.jsonl: its conversations are left out, so this sample is fresh."""
 
     def __post_init__(self) -> None:
         """Reject unknown systems and sizes that make no sense, naming what is allowed."""
@@ -47,9 +49,22 @@ class EvalConfig:
             raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
 
 
+def conversation_of(sample_id: str) -> str:
+    """The ED conversation a sample (one listener turn, ``hit:..._conv:...#turn``) belongs to."""
+    return sample_id.split("#", 1)[0]
+
+
+def conversations_in(predictions: Path) -> set[str]:
+    """Every conversation with a record in an evaluation's predictions file."""
+    with predictions.open(encoding="utf-8") as lines:
+        return {conversation_of(json.loads(line)["sample_id"]) for line in lines if line.strip()}
+
+
 def plan(config: EvalConfig) -> list[tuple[DialogueSample, str, bool]]:
     """List (sample, system, with_reply) tasks; replies only on the first reply_sample per emotion."""
-    samples = stratified_sample(load_samples(config.data_dir, "test"), config.sample, config.seed)
+    seen = conversations_in(config.exclude) if config.exclude else set()
+    pool = [s for s in load_samples(config.data_dir, "test") if conversation_of(s.sample_id) not in seen]
+    samples = stratified_sample(pool, config.sample, config.seed)
     reply_ids = {s.sample_id for s in stratified_sample(samples, config.reply_sample, config.seed)}
     samples = samples[: config.limit]
     tasks = []

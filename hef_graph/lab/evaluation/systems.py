@@ -10,14 +10,12 @@ from typing import Any, Literal
 from langchain_core.callbacks import BaseCallbackHandler
 
 from hef_graph.context import Context
-from hef_graph.dialogue import format_dialogue
 from hef_graph.graph import build_graph
 from hef_graph.guidance import reply_messages
 from hef_graph.lab.data import DialogueSample
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, load_llm
 from hef_graph.llm.runtime import NO_STREAM
-from hef_graph.prompting import dialogue_prompt
 from hef_graph.replies import clean_reply
 from hef_graph.sem.protocol import EmotionModel
 
@@ -45,10 +43,15 @@ SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (
         System("sem", "sem", "SEM alone: its top-1 emotion, no reply"),
-        System("llm", "llm", "LLM alone: zero-shot 32-way emotion and a direct empathetic reply, no SEM"),
+        System("llm", "llm", "LLM alone: zero-shot 32-way emotion, and its reply from the reply prompt with no "
+               "notes (HEF's reply task is the LLM alone's instruction), no SEM"),
         System("llm_framed", "framed", "The same LLM with HEF's exact system prompt and reply task, without the SEM's "
                "notes: what the SEM adds is the only difference from hef (reply only)"),
-        System("hef", "hef", "HEF, full (k=3, scored judgement, gated notes: valence, emotion, quoted cause)"),
+        System("hef", "hef", "HEF, full (k=3, scored judgement; the reply's gated notes where the LLM follows them, "
+               "so none for the embedded one)"),
+        System("hef_noted", "hef", "HEF with the reply's notes on whatever the LLM (reply_notes='on'), as a served "
+               "LLM gets them: the notes' effect on this LLM, and the prompts for an external writer",
+               {"reply_notes": "on"}, "hef"),
         System("hef_no_stage_two", "hef", "HEF without stage two (the SEM's top-1 when stage one rejects)",
                {"stage_two": False}),
         System("hef_no_causes", "hef", "HEF without cause words (no tagging; the quoted-cause note is off by default)",
@@ -60,7 +63,7 @@ SYSTEMS: dict[str, System] = {
                {"llm_weight": 0.1}, llm_spec="smollm2"),
     )
 }  # fmt: skip
-REPLY_SYSTEMS = ("llm", "llm_framed", "hef", "hef_no_causes", "hef_smollm2")
+REPLY_SYSTEMS = ("llm", "llm_framed", "hef", "hef_noted", "hef_no_causes", "hef_smollm2")
 DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "hef_k1", "hef_k5")
 """What `hef eval` runs unless told otherwise (hef_generate is slow on CPU: run it with --systems)."""
 
@@ -141,7 +144,7 @@ class SystemRunner:
         reply = None
         if with_reply:
             started = time.perf_counter()
-            messages = dialogue_prompt("direct_reply", format_dialogue(sample.context, self.context.max_prompt_chars))
+            messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
             reply = clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
                                                {"callbacks": [counter]}))  # fmt: skip
             node_seconds["reply"] = time.perf_counter() - started
