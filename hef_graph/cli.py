@@ -516,6 +516,7 @@ def rate_score_command(
     predictions: Annotated[
         Path | None, typer.Option(help="The evaluation's predictions.jsonl, to split verdicts by what HEF did.")
     ] = None,
+    noted_by: Annotated[str, typer.Option(help="The HEF system whose notes and emotion split the verdicts.")] = "hef",
     out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
 ) -> None:
     """Score blind rankings: each pair's majority win / tie / loss with the net's 95% interval, and agreement."""
@@ -524,7 +525,7 @@ def rate_score_command(
 
     try:
         records = load_records(predictions) if predictions else []
-        scores = score_ratings(key, rankings, judge_verdicts, records)
+        scores = score_ratings(key, rankings, judge_verdicts, records, noted_by)
     except (RatingError, FileNotFoundError, KeyError, json.JSONDecodeError) as error:
         fail(str(error))
     text = json.dumps(scores, indent=1)

@@ -24,6 +24,7 @@ def decision_table(state: dict[str, Any]) -> Any:
     table.add_row("emotion", f"[bold]{state.get('emotion')}[/] (decided by: {state.get('emotion_stage')})")
     causes = ", ".join(f"{c['word']} {c['score']:.2f}" for c in state["cause_words"]) or "(none)"
     table.add_row("perceive_causes", causes)
-    if state.get("guidance") is not None:
-        table.add_row("draft_response", escape(" ".join(state["guidance"]["notes"])) or "no notes (below every gate)")
+    if (guidance := state.get("guidance")) is not None:
+        silent = "no notes (below every gate)" if guidance.get("offered", True) else "no notes (this LLM gets none)"
+        table.add_row("draft_response", escape(" ".join(guidance["notes"])) or silent)
     return table

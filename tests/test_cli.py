@@ -72,6 +72,7 @@ def test_respond_with_a_dialogue_file_prints_the_table_and_reply(tmp_path):
     first = state["judgements"][0]
     assert first["stage"] == "primary" and first["method"] in {"scored", "settled"}
     assert first["choice"] in first["candidates"]
+    assert state["guidance"]["offered"] is False and state["guidance"]["notes"] == []  # the embedded LLM gets none
 
 
 def test_graph_svg_to_an_unwritable_place_is_a_clear_error(tmp_path):

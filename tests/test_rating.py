@@ -99,8 +99,12 @@ def test_verdicts_are_split_by_what_hef_did(tmp_path):
     write_packet(rows, SYSTEMS, 0, tmp_path)
     paths = write_rankings(tmp_path, tmp_path / "key.json", {"r1": "hef", "r2": "hef", "r3": "hef"})
     split = score_ratings(tmp_path / "key.json", paths, records=rows)["pairs"]["hef_vs_llm"]["by_what_hef_did"]
-    assert split == {"emotion_right": {"win": 1}, "emotion_wrong": {"win": 3}, "with_notes": {"win": 3},
-                     "without_notes": {"win": 1}}  # fmt: skip
+    assert split == {"system": "hef", "emotion_right": {"win": 1}, "emotion_wrong": {"win": 3},
+                     "with_notes": {"win": 3}, "without_notes": {"win": 1}}  # fmt: skip
+    for row in rows:
+        row.setdefault("emotion", "sad")
+    by_llm = score_ratings(tmp_path / "key.json", paths, records=rows, noted_by="llm")["pairs"]["hef_vs_llm"]
+    assert by_llm["by_what_hef_did"]["with_notes"] == {"win": 4}  # llm's records all carry the notes here
 
 
 @pytest.mark.parametrize(

@@ -160,13 +160,13 @@ def score_pair(
 
 def score_ratings(
     key_path: Path, ranking_paths: Sequence[Path], judge_verdicts: Path | None = None,
-    records: Sequence[Mapping[str, Any]] = (),
+    records: Sequence[Mapping[str, Any]] = (), noted_by: str = "hef",
 ) -> dict[str, Any]:  # fmt: skip
     """Score every pair of the key's systems on the raters' majority.
 
     With ``judge_verdicts`` (a pairwise.jsonl of the local judge), each pair also reports how often the
     judge's verdict equals the raters' majority on the dialogues both judged; with the evaluation's
-    ``records``, it is also broken down by what HEF did on each dialogue (``breakdown``).
+    ``records``, it is also broken down by what ``noted_by`` (a HEF system) did on each dialogue (``breakdown``).
     """
     if len(ranking_paths) < 1:
         raise RatingError("give at least one ranking file")
@@ -184,18 +184,20 @@ def score_ratings(
             judge = [judged[(s, name)].outcome for s in shared]
             scored["judge_agreement"] = {"dialogues": len(shared), "agreement": round(_share(raters, judge), 3)}
         if records:
-            scored["by_what_hef_did"] = breakdown(scored["verdicts"], records)
+            scored["by_what_hef_did"] = {"system": noted_by} | breakdown(scored["verdicts"], records, noted_by)
         scores["pairs"][name] = scored
     return scores
 
 
-def breakdown(verdicts: Mapping[str, Outcome], records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """A pair's majority verdicts split by what HEF did on each dialogue.
+def breakdown(
+    verdicts: Mapping[str, Outcome], records: Sequence[Mapping[str, Any]], system: str = "hef"
+) -> dict[str, dict[str, Any]]:
+    """A pair's majority verdicts split by what ``system`` (a HEF system) did on each dialogue.
 
     The splits are whether HEF's prompt carried notes (where it did not, the two writer arms had the same prompt,
     so any difference is the writers' own) and whether HEF's emotion was the gold one.
     """
-    hef = {r["sample_id"]: r for r in records if r["system"] == "hef" and r.get("guidance") is not None}
+    hef = {r["sample_id"]: r for r in records if r["system"] == system and r.get("guidance") is not None}
     groups: dict[str, list[Outcome]] = {}
     for sample_id, outcome in verdicts.items():
         record = hef.get(sample_id)
