@@ -53,10 +53,10 @@ def main() -> None:
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
     verdicts: dict[str, list[PairVerdict]] = {name: [] for name in variants}
     rows: list[dict[str, Any]] = []
+    gates_of = {name: replace(context, reply_notes="on", **gates).guidance_gates(llm)
+                for name, gates in variants.items()}  # fmt: skip
     for sample in samples:
         state = graph.invoke({"messages": as_messages(sample.context)}, context=context)
-        gates_of = {name: replace(context, reply_notes="on", **gates).guidance_gates(llm)
-                    for name, gates in variants.items()}  # fmt: skip
         noted = {name: compose_guidance(state["sem_distribution"], str(state["emotion"]), sample.context,
                                         state["cause_words"], gates) for name, gates in gates_of.items()}  # fmt: skip
         if args.noted_by and not noted[args.noted_by]["notes"]:

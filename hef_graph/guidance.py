@@ -47,7 +47,7 @@ class GuidanceGates:
     label_confidence: float
     valence_confidence: float
     cause_confidence: float
-    move_confidence: float = 1.01
+    move_confidence: float
 
 
 SHUT_GATES = GuidanceGates(1.01, 1.01, 1.01, 1.01)

@@ -27,8 +27,8 @@ DIALOGUE = [
     "That is wonderful news, congratulations on the bakery job!",
     "Thanks, I start on Monday and I can't stop smiling.",
 ]
-OPEN = GuidanceGates(label_confidence=0.0, valence_confidence=0.0, cause_confidence=0.0)
-SHUT = GuidanceGates(label_confidence=1.01, valence_confidence=1.01, cause_confidence=1.01)
+OPEN = GuidanceGates(label_confidence=0.0, valence_confidence=0.0, cause_confidence=0.0, move_confidence=1.01)
+SHUT = GuidanceGates(label_confidence=1.01, valence_confidence=1.01, cause_confidence=1.01, move_confidence=1.01)
 
 
 def word(turn: int, text: str, score: float, occurrence: int = 0) -> dict:
@@ -95,12 +95,12 @@ def test_no_cause_words_give_no_quote():
 def test_each_note_needs_its_own_evidence():
     causes = [word(0, "job", 0.9)]
     confident = distribution(joyful=0.8, excited=0.15)
-    full = compose_guidance(confident, "joyful", DIALOGUE, causes, GuidanceGates(0.7, 0.85, 0.5))
+    full = compose_guidance(confident, "joyful", DIALOGUE, causes, GuidanceGates(0.7, 0.85, 0.5, 1.01))
     assert (full["valence"], full["emotion"], full["cause_quote"]) == ("positive", "joyful", "I finally got the job "
                                                                        "at the bakery")  # fmt: skip
     assert len(full["notes"]) == 3
     unsure = compose_guidance(distribution(joyful=0.4, sad=0.4), "joyful", DIALOGUE, [word(0, "job", 0.3)],
-                              GuidanceGates(0.7, 0.85, 0.5))  # fmt: skip
+                              GuidanceGates(0.7, 0.85, 0.5, 1.01))  # fmt: skip
     assert (unsure["valence"], unsure["emotion"], unsure["cause_quote"], unsure["notes"]) == (None, None, None, [])
     assert unsure["emotion_probability"] == 0.4 and unsure["cause_score"] == 0.3
 

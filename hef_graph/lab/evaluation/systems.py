@@ -144,9 +144,7 @@ class SystemRunner:
         reply = None
         if with_reply:
             started = time.perf_counter()
-            messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
-            reply = clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
-                                               {"callbacks": [counter]}))  # fmt: skip
+            reply = self._reply_without_notes(sample, counter)
             node_seconds["reply"] = time.perf_counter() - started
         return {"emotion": judgement["choice"] or "unparsed", "judgements": [judgement], "reply": reply,
                 "node_seconds": node_seconds}  # fmt: skip
@@ -154,10 +152,14 @@ class SystemRunner:
     def _run_framed(self, sample: DialogueSample, counter: LLMCallCounter) -> dict[str, Any]:
         # HEF's reply prompt with no notes: no emotion is judged, so the record has none
         started = time.perf_counter()
-        messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
-        reply = clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
-                                           {"callbacks": [counter]}))  # fmt: skip
+        reply = self._reply_without_notes(sample, counter)
         return {"emotion": None, "reply": reply, "node_seconds": {"reply": time.perf_counter() - started}}
+
+    def _reply_without_notes(self, sample: DialogueSample, counter: LLMCallCounter) -> str:
+        # the LLM alone and llm_framed share this prompt: HEF's reply prompt with no notes
+        messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
+        return clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
+                                          {"callbacks": [counter]}))  # fmt: skip
 
     def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
         graph = self.graphs[with_reply]
