@@ -1,14 +1,14 @@
-"""Choose the reply notes' gates on ED *valid* (test stays for reporting), against the framed LLM alone.
+"""Choose the reply's notes and opener on ED *valid* (test stays for reporting), against the framed LLM alone.
 
 For each sampled dialogue HEF's emotion, distribution and cause words are computed once, and the framed
-LLM (HEF's own prompt without notes, `hef eval`'s llm_framed) replies once. Each variant (a set of gates,
-``Context`` field -> value) then composes its notes; where they differ from none the LLM replies with
-them, and the local pairwise judge compares that reply with the framed one in both orders. A variant whose
-gates all stay shut gives the framed reply itself, a tie by construction. Every reply is written to
-``--replies`` for reading, and with ``--predictions`` as records (system ``framed`` or the variant's name)
-that ``hef rate-export`` turns into a blind packet. ``--judge none`` skips the local judge (for raters only);
-``--noted-by VARIANT`` keeps only the dialogues where that variant gives a note, so raters read no ties
-made by construction.
+LLM (HEF's own prompt without notes, `hef eval`'s llm_framed) replies once. Each variant (``Context``
+fields -> values, over notes on and no opener: its gates, or ``reply_opener: true``) then composes its
+notes and opener; where either is given the LLM replies with them, and the local pairwise judge compares
+that reply with the framed one in both orders. A variant whose gates all stay shut gives the framed reply
+itself, a tie by construction. Every reply is written to ``--replies`` for reading, and with
+``--predictions`` as records (system ``framed`` or the variant's name) that ``hef rate-export`` turns into
+a blind packet. ``--judge none`` skips the local judge (for raters only); ``--noted-by VARIANT`` keeps only
+the dialogues where that variant gives a note or an opener, so raters read no ties made by construction.
 
 Run: python benchmarks/tune_guidance.py --variants benchmarks/guidance_variants.json --per-label 1 --seed 3
 """
@@ -38,13 +38,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--llm", default=None, help="LLM spec (default: the default LLM)")
     parser.add_argument("--judge", default="llama.cpp:qwen1.5b", help="LLM spec of the local judge, or 'none'")
-    parser.add_argument("--noted-by", default=None, help="keep only dialogues where this variant gives a note")
+    parser.add_argument("--noted-by", default=None, help="keep dialogues where this variant gives a note or opener")
     parser.add_argument("--predictions", type=Path, default=None, help="JSONL records for hef rate-export")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--replies", type=Path, default=None, help="JSONL of every reply, for reading")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    variants: dict[str, dict[str, float]] = json.loads(args.variants.read_text())
+    variants: dict[str, dict[str, Any]] = json.loads(args.variants.read_text())
     llm, context = load_llm(args.llm), Context()
     judge = None if args.judge == "none" else load_llm(args.judge)
     if judge is not None and not isinstance(judge, LetterScoringRuntime):
@@ -53,13 +53,13 @@ def main() -> None:
     samples = stratified_sample(load_samples(args.data_dir, "valid"), args.per_label, args.seed)
     verdicts: dict[str, list[PairVerdict]] = {name: [] for name in variants}
     rows: list[dict[str, Any]] = []
-    gates_of = {name: replace(context, reply_notes="on", **gates).guidance_gates(llm)
+    gates_of = {name: replace(context, **{"reply_notes": "on", "reply_opener": False, **gates}).guidance_gates(llm)
                 for name, gates in variants.items()}  # fmt: skip
     for sample in samples:
         state = graph.invoke({"messages": as_messages(sample.context)}, context=context)
         noted = {name: compose_guidance(state["sem_distribution"], str(state["emotion"]), sample.context,
                                         state["cause_words"], gates) for name, gates in gates_of.items()}  # fmt: skip
-        if args.noted_by and not noted[args.noted_by]["notes"]:
+        if args.noted_by and not (noted[args.noted_by]["notes"] or noted[args.noted_by]["opener"]):
             continue
         framed = clean_reply(llm.reply(reply_messages(sample.context, [], context.max_prompt_chars),
                                        context.reply_caps(), context.call_policy()))  # fmt: skip
@@ -67,14 +67,15 @@ def main() -> None:
                                "context": list(sample.context), "framed": framed, "variants": {}}  # fmt: skip
         for name, guidance in noted.items():
             reply = framed
-            if guidance["notes"]:
+            if guidance["notes"] or guidance["opener"]:
                 messages = reply_messages(sample.context, guidance["notes"], context.max_prompt_chars)
-                reply = clean_reply(llm.reply(messages, context.reply_caps(), context.call_policy()))
+                reply = clean_reply(llm.reply(messages, context.reply_caps(guidance["opener"]), context.call_policy()))
             judged = judge is not None and reply != framed
             verdict = (judge_pair(judge, sample.sample_id, name, sample.context, reply, framed) if judged
                        else PairVerdict(sample.sample_id, name, 0.5, 0.5))  # fmt: skip
             verdicts[name].append(verdict)
-            row["variants"][name] = {"notes": guidance["notes"], "reply": reply, "outcome": verdict.outcome}
+            row["variants"][name] = {"notes": guidance["notes"], "opener": guidance["opener"], "reply": reply,
+                                     "outcome": verdict.outcome}  # fmt: skip
         rows.append(row)
         if args.replies:
             args.replies.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

@@ -153,6 +153,13 @@ class Context:
                                  "(served ones, e.g. OpenAI-compatible) and not for the in-process small LLMs, whose "
                                  "replies blind raters preferred without notes on ED valid (docs/results.md)."},
     )  # fmt: skip
+    reply_opener: bool = field(
+        default=True,
+        metadata={"description": "Start the reply with the listener move's opening words (prompts/opener_<move>.txt, "
+                                 "under the move_confidence gate) where the LLM can be started that way (in-process "
+                                 "llama.cpp). On ED valid and test, blind raters preferred the embedded LLM's "
+                                 "replies begun this way to its replies without (docs/results.md, issue 28)."},
+    )  # fmt: skip
     move_confidence: float = field(
         default=0.7,
         metadata={"description": "The SEM's probability mass on the labels that share the final emotion's listener "
@@ -280,13 +287,15 @@ class Context:
                                 repetition_penalty=self.repetition_penalty)  # fmt: skip
 
     def guidance_gates(self, llm: LLMRuntime) -> GuidanceGates:
-        """The evidence each of the reply's notes needs; every gate shut when ``llm`` gets no notes."""
+        """The evidence each of the reply's notes and its opener need; shut for what ``llm`` does not get."""
+        opener = self.move_confidence if self.reply_opener and llm.capabilities.starts_replies else 1.01
         if self.reply_notes == "off" or (self.reply_notes == "auto" and not llm.capabilities.follows_notes):
-            return SHUT_GATES
+            return replace(SHUT_GATES, opener_confidence=opener)
         return GuidanceGates(self.label_confidence, self.valence_confidence, self.cause_confidence,
-                             self.move_confidence)  # fmt: skip
+                             self.move_confidence, opener)  # fmt: skip
 
-    def reply_caps(self) -> Generation:
-        """Length and repetition caps of the reply."""
+    def reply_caps(self, opener: str | None = None) -> Generation:
+        """Length and repetition caps of the reply, and the words it must start with (if any)."""
         sentences = REPLY_SENTENCES if self.early_stop else None
-        return Generation(self.max_new_tokens, self.repetition_penalty, stop_after_sentences=sentences)
+        return Generation(self.max_new_tokens, self.repetition_penalty, stop_after_sentences=sentences,
+                          opener=opener or "")  # fmt: skip

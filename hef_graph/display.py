@@ -27,4 +27,6 @@ def decision_table(state: dict[str, Any]) -> Any:
     if (guidance := state.get("guidance")) is not None:
         silent = "no notes (below every gate)" if guidance.get("offered", True) else "no notes (this LLM gets none)"
         table.add_row("draft_response", escape(" ".join(guidance["notes"])) or silent)
+        if guidance.get("opener"):
+            table.add_row("draft_response", f'reply begun with "{escape(guidance["opener"])}"')
     return table

@@ -13,13 +13,18 @@ for the LLM to repeat:
   ``cause_confidence``.
 
 Below every gate the prompt carries no note at all, which is exactly the framed LLM alone.
+
+An LLM that can be made to start its reply with given words (``Capabilities.starts_replies``) may instead
+get the move's **opener** (``prompts/opener_<move>.txt``: "Oh, I'm so sorry", "Well done", ...), under the
+same ``move_confidence`` gate. The small embedded LLM ignores notes, but continues a reply begun for it;
+blind raters preferred its replies begun that way (docs/results.md, issue 28).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 from langchain_core.messages import BaseMessage
@@ -48,10 +53,12 @@ class GuidanceGates:
     valence_confidence: float
     cause_confidence: float
     move_confidence: float
+    opener_confidence: float = 1.01
+    """The move's mass at which the reply starts with the move's opener (above 1: never)."""
 
 
 SHUT_GATES = GuidanceGates(1.01, 1.01, 1.01, 1.01)
-"""No note passes: the reply prompt is exactly the framed LLM alone's."""
+"""No note and no opener passes: the reply prompt is exactly the framed LLM alone's."""
 
 
 class Guidance(TypedDict):
@@ -66,6 +73,9 @@ class Guidance(TypedDict):
     move: Move | None
     """What the listener should do (celebrate, comfort, ...), when the SEM's mass on its labels passed the gate."""
     move_mass: float
+    opener: str | None
+    """The words the reply was made to start with (the final emotion's move's opener), when the SEM's mass on
+    the move passed its gate and the LLM can be started; else None."""
     cause_quote: str | None
     """The speaker's own clause that holds the strongest cause words, when they passed the gate."""
     cause_score: float
@@ -95,6 +105,12 @@ def move_mass(distribution: Mapping[str, float], move: Move) -> float:
     return sum(p for label, p in distribution.items() if LISTENER_MOVE.get(label) == move)
 
 
+def move_opener(distribution: Mapping[str, float], emotion: str, gate: float) -> str | None:
+    """The opener of ``emotion``'s listener move, when the distribution's mass on the move reaches ``gate``."""
+    move = LISTENER_MOVE.get(emotion)
+    return render_prompt(f"opener_{move}") if move and move_mass(distribution, move) >= gate else None
+
+
 def compose_guidance(
     distribution: Mapping[str, float],
     emotion: str,
@@ -112,9 +128,10 @@ def compose_guidance(
     quote, score = speaker_clause(dialogue, cause_words)
     quote = quote if score >= gates.cause_confidence else None
     return Guidance(emotion=named, emotion_probability=round(probability, 4), valence=valence,
-                    valence_mass=round(mass, 4), move=move, move_mass=round(family_mass, 4), cause_quote=quote,
+                    valence_mass=round(mass, 4), move=move, move_mass=round(family_mass, 4),
+                    opener=move_opener(distribution, emotion, gates.opener_confidence), cause_quote=quote,
                     cause_score=round(score, 4), notes=note_lines(valence, move, named, quote),
-                    offered=gates != SHUT_GATES)  # fmt: skip
+                    offered=replace(gates, opener_confidence=SHUT_GATES.opener_confidence) != SHUT_GATES)  # fmt: skip
 
 
 def note_lines(valence: Side | None, move: Move | None, emotion: str | None, quote: str | None) -> list[str]:

@@ -249,7 +249,7 @@ def turn_html(number: int, turn: TurnTrace) -> str:
         "<h3>SEM distribution (top-k marked)</h3>"
         f"{distribution_html(state.get('sem_distribution', {}), state.get('primary_emotions', []))}"
         f"<h3>Stage decisions</h3><table>{''.join(decisions)}</table>"
-        f"<h3>Notes given to the LLM</h3>{notes_html(state.get('guidance'))}"
+        f"<h3>Notes given to the LLM</h3>{notes_html(state.get('guidance'))}{opener_html(state.get('guidance'))}"
         f"{memory_html(state)}"
         f'<h3>Reply</h3><p class="reply">{html.escape(state.get("reply", ""))}</p></section>'
     )  # fmt: skip
@@ -266,6 +266,16 @@ def notes_html(guidance: dict[str, Any] | None) -> str:
                 f"emotion {guidance['emotion_probability']:.2f}, valence {guidance['valence_mass']:.2f}, "
                 f"cause {guidance['cause_score']:.2f})</p>")  # fmt: skip
     return "<ul class='notes'>" + "".join(f"<li>{html.escape(note)}</li>" for note in guidance["notes"]) + "</ul>"
+
+
+def opener_html(guidance: dict[str, Any] | None) -> str:
+    """The words the reply was begun with, when its move passed the gate (``Context.reply_opener``)."""
+    if not guidance or not guidance.get("opener"):
+        return ""
+    return (
+        f"<p class='opener'>reply begun with \u201c{html.escape(guidance['opener'])}\u201d "
+        f"(move mass {guidance['move_mass']:.2f})</p>"
+    )
 
 
 def memory_html(state: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Node 5, draft_response: the LLM writes the reply, guided by the notes the SEM's evidence supports."""
+"""Node 5, draft_response: the LLM writes the reply, guided by the notes or opener the SEM's evidence supports."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hef_graph.state import HEFState
 
 
 def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Gate the notes on their evidence, write the reply and append it to messages."""
+    """Gate the notes and the opener on their evidence, write the reply and append it to messages."""
     context = settings(runtime)
     llm = llm_of(context)
     guidance = compose_guidance(state["sem_distribution"], str(state["emotion"]), state["dialogue"],
@@ -24,6 +24,6 @@ def draft_response(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]
     recalled = memory_note(state.get("recalled_memories", []))
     notes = [*guidance["notes"], *([recalled] if recalled else [])]
     messages = reply_messages(state["dialogue"], notes, context.max_prompt_chars)
-    raw = llm.reply(messages, context.reply_caps(), context.call_policy())
+    raw = llm.reply(messages, context.reply_caps(guidance["opener"]), context.call_policy())
     reply = clean_reply(raw) or "I hear you, and I'm here and listening."
     return {"guidance": guidance, "reply": reply, "messages": [AIMessage(reply)]}

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from hef_graph.context import Context
 from hef_graph.labels import EMOTIONS
+from hef_graph.llm.runtime import Generation, LLMRuntime
 from hef_graph.sem.words import join_dialogue
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -90,6 +91,21 @@ def ask_the_llm(**settings: object) -> Context:
 def fake_llm(*answers: str) -> FakeListChatModel:
     """A chat model that answers with the given texts in order."""
     return FakeListChatModel(responses=list(answers))
+
+
+class StartingRuntime(LLMRuntime):
+    """A fake runtime that can be started with an opener (as llama.cpp can) and records each reply's caps."""
+
+    capabilities = replace(LLMRuntime.capabilities, follows_notes=False, starts_replies=True)
+
+    def __init__(self, *answers: str) -> None:
+        super().__init__(fake_llm(*answers), "starting")
+        self.caps: list[Generation] = []
+
+    def generate(self, messages, caps, streamed=True, config=None):
+        self.caps.append(caps)
+        text = super().generate(messages, caps, streamed, config)
+        return f"{caps.opener} {text}" if caps.opener else text
 
 
 INTEGRATION_MARKERS = {"real", "data", "slow", "openai_server", "postgres", "browser", "server", "subprocess"}

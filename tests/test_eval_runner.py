@@ -8,7 +8,8 @@ from hef_graph import as_runtime
 from hef_graph.lab.evaluation import runner
 from hef_graph.lab.evaluation.report import write_report
 from hef_graph.lab.evaluation.runner import EvalConfig, plan, run_eval
-from tests.conftest import fake_llm
+from hef_graph.labels import EMOTIONS
+from tests.conftest import StartingRuntime, fake_llm
 
 pytestmark = pytest.mark.data
 
@@ -68,6 +69,26 @@ def test_a_turn_routed_to_the_safe_reply_is_recorded_without_an_emotion(scripted
     record = SystemRunner(SYSTEMS["hef"], as_runtime(fake_llm("unused")), scripted_sem).run(sample, with_reply=True)
     assert record["crisis"] and record["emotion"] == "none" and record["sem_top1"] is None
     assert record["reply"] and record["context"] == ["I want to kill myself."]
+
+
+def test_the_llm_alone_with_an_opener_begins_with_its_own_move_and_hef_with_the_sems(scripted_sem):
+    from hef_graph.judging import Judgement
+    from hef_graph.lab.data import DialogueSample
+    from hef_graph.lab.evaluation.systems import SYSTEMS, SystemRunner
+    from hef_graph.prompting import render_prompt
+
+    class SureOfFear(StartingRuntime):
+        def judge(self, request, policy):  # the LLM alone is sure the speaker is afraid
+            scores = {c: 0.01 for c in EMOTIONS} | {"afraid": 0.5, "terrified": 0.2}
+            return Judgement(stage=request.stage, candidates=request.candidates, scores=scores, choice="afraid",
+                             method="scored", answer="", error=None)  # fmt: skip
+
+    sample = DialogueSample("conv", 1, ("My dog died this morning.",), "sad", "So sorry.", "")
+    llm = SureOfFear("That must hurt.")
+    record = SystemRunner(SYSTEMS["llm_opener"], llm, scripted_sem).run(sample, with_reply=True)
+    assert record["emotion"] == "afraid" and record["reply"].startswith(render_prompt("opener_reassure"))
+    plain = SystemRunner(SYSTEMS["llm"], SureOfFear("That must hurt."), scripted_sem).run(sample, with_reply=True)
+    assert plain["reply"] == "That must hurt."
 
 
 def test_the_confusion_plot_leaves_out_turns_without_an_emotion(tmp_path):

@@ -18,9 +18,10 @@ from hef_graph.guidance import (
     speaker_clause,
 )
 from hef_graph.labels import EMOTIONS, LISTENER_MOVE, VALENCE, Move
+from hef_graph.llm.runtime import CallPolicy, Generation
 from hef_graph.nodes.draft_response import draft_response
 from hef_graph.prompting import render_prompt
-from tests.conftest import fake_llm
+from tests.conftest import StartingRuntime, fake_llm
 
 DIALOGUE = [
     "I finally got the job at the bakery, after six interviews!",
@@ -165,3 +166,33 @@ def test_gates_outside_zero_to_one_are_refused(gate):
         Context(**{gate: 1.5})
     with pytest.raises(ValueError, match=gate):
         Context(**{gate: -0.1})
+
+
+def test_a_confident_move_begins_the_reply_of_an_llm_that_can_be_started(scripted_sem):
+    llm = StartingRuntime("Six interviews and you got there. What will you bake first?")
+    state = {"messages": [HumanMessage(DIALOGUE[-1])], "dialogue": DIALOGUE, "emotion": "joyful",
+             "sem_distribution": distribution(joyful=0.9), "cause_words": []}  # fmt: skip
+    update = draft_response(state, Runtime(context=Context(llm=llm, sem=scripted_sem)))
+    opener = render_prompt("opener_share_joy")
+    assert update["guidance"]["opener"] == opener and llm.caps[-1].opener == opener
+    assert update["reply"].startswith(opener) and update["guidance"]["notes"] == []
+    assert not update["guidance"]["offered"]  # no notes for this LLM, though it got an opener
+    unsure = state | {"sem_distribution": distribution(joyful=0.4, excited=0.3)}
+    assert draft_response(unsure, Runtime(context=Context(llm=llm, sem=scripted_sem)))["guidance"]["opener"] is None
+    assert llm.caps[-1].opener == ""
+    off = Context(llm=llm, sem=scripted_sem, reply_opener=False)
+    assert draft_response(state, Runtime(context=off))["guidance"]["opener"] is None and llm.caps[-1].opener == ""
+
+
+def test_an_llm_that_cannot_be_started_gets_no_opener_and_refuses_one(scripted_sem):
+    llm = as_runtime(fake_llm("Six interviews and you got there."))
+    assert Context().guidance_gates(llm).opener_confidence > 1
+    assert Context().guidance_gates(StartingRuntime("x")).opener_confidence == Context().move_confidence
+    with pytest.raises(ValueError, match="cannot be made to start a reply"):
+        llm.reply([HumanMessage("hi")], Generation(20, opener="Well done"), CallPolicy())
+
+
+def test_every_move_has_a_short_opener_that_names_no_label():
+    for move in get_args(Move):
+        opener = render_prompt(f"opener_{move}")
+        assert 0 < len(opener.split()) <= 7 and not set(opener.lower().replace(",", "").split()) & set(EMOTIONS)

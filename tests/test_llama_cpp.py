@@ -81,3 +81,14 @@ def test_a_reply_stops_once_its_sentences_are_settled_and_reads_the_same(llama_r
     assert full.startswith(early) and clean_reply(early) == clean_reply(full)
     if reply_is_settled(full[: len(early)]) and len(early) < len(full):
         assert llama_runtime.count_tokens(early) < llama_runtime.count_tokens(full)
+
+
+@pytest.mark.parametrize("sentences", [None, 2])
+def test_a_reply_can_be_begun_with_an_opener(llama_runtime, sentences):
+    """The model continues the chat prompt after the opener (both the whole and the streamed, early-stopped path)."""
+    messages = dialogue_prompt("draft_response", f"Speaker: {MESSAGE}", notes="")
+    caps = Generation(48, 1.3, stop_after_sentences=sentences, opener="Oh, I'm so sorry")
+    reply = llama_runtime.reply(messages, caps, Context().call_policy())
+    rest = reply.removeprefix("Oh, I'm so sorry")
+    assert rest != reply and rest.strip() and "<|im_" not in rest and "Speaker:" not in rest
+    assert llama_runtime.chat_model.chat_prompt(messages).endswith("assistant\n")  # the template's answer slot

@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from hef_graph import Context, as_runtime, build_graph
 from hef_graph.trace import GraphShape, graph_svg, render_html, standalone_svg, traced_invoke, turns_from_history
-from tests.conftest import ScriptedSEM, ScriptedTagger, fake_llm
+from tests.conftest import ScriptedSEM, ScriptedTagger, StartingRuntime, fake_llm
 
 ARTEFACTS = Path(os.environ.get("HEF_TEST_ARTEFACTS", Path(__file__).resolve().parents[1] / "test-artefacts"))
 
@@ -51,6 +51,14 @@ def test_trace_says_when_the_llm_gets_no_notes_at_all():
     graph = build_graph(llm=llm, sem=ScriptedSEM(ranking=("sad",)), cause_tagger=ScriptedTagger())
     page = render_html([traced_invoke(graph, {"messages": [("user", "My dog died this morning")]})])
     assert "none: this LLM gets no notes (Context.reply_notes)" in page and "<ul class='notes'>" not in page
+
+
+def test_trace_shows_the_words_the_reply_was_begun_with():
+    graph = build_graph(llm=StartingRuntime("to hear that."), sem=ScriptedSEM(ranking=("sad",)),
+                        cause_tagger=ScriptedTagger())  # fmt: skip
+    page = render_html([traced_invoke(graph, {"messages": [("user", "My dog died this morning")]})])
+    assert "<p class='opener'>reply begun with \u201cOh, I&#x27;m so sorry\u201d" in page
+    assert "Oh, I&#x27;m so sorry to hear that." in page
 
 
 def test_trace_says_where_the_tagger_and_the_attribution_agree():

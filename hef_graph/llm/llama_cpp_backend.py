@@ -35,6 +35,7 @@ class LlamaCppChat(BaseChatModel):
     llama: Any
     """The loaded ``llama_cpp.Llama``."""
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _template: Any = PrivateAttr(default=None)
 
     @classmethod
     def from_gguf(cls, path: Path, threads: int | None = None, context_tokens: int = 4096) -> LlamaCppChat:
@@ -81,6 +82,30 @@ class LlamaCppChat(BaseChatModel):
         }
         return [pieces[0] for pieces in ids if len(pieces) == 1]
 
+    def chat_prompt(self, messages: Sequence[BaseMessage]) -> str:
+        """The prompt text that the GGUF's chat template makes of ``messages``, ready for the answer.
+
+        The same template llama-cpp-python uses for a chat completion, so a completion of this text plus an
+        opener reuses the KV cache of a chat call that shares the prefix.
+        """
+        if self._template is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = self.llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ValueError("this GGUF has no chat template, so a reply cannot be started with an opener")
+            token_text = self.llama._model.token_get_text  # the only public path to special tokens' text
+            self._template = Jinja2ChatFormatter(template, eos_token=token_text(self.llama.token_eos()),
+                                                 bos_token=token_text(self.llama.token_bos()))  # fmt: skip
+        return str(self._template(messages=chat_dicts(messages)).prompt)
+
+    def _start(self, messages: Sequence[BaseMessage], opener: str, **kwargs: Any) -> Any:
+        """Call llama.cpp: a chat completion, or with an opener a completion of the chat prompt after it."""
+        if not opener:
+            return self.llama.create_chat_completion(chat_dicts(messages), **kwargs)
+        prompt = self.llama.tokenize((self.chat_prompt(messages) + opener).encode(), add_bos=False, special=True)
+        return self.llama.create_completion(prompt, **kwargs)
+
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
@@ -92,15 +117,20 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        """One completion; with ``until`` (a test of the text so far) it stops as soon as the test passes."""
+        """One completion; with ``until`` (a test of the text so far) it stops as soon as the test passes.
+
+        With ``opener`` the answer starts with those words (they are part of the text returned).
+        """
         if kwargs.get("until") is not None:
             text = "".join(str(chunk.message.content) for chunk in self._stream(messages, stop, None, **kwargs))
             return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
         kwargs.pop("until", None)
+        opener = kwargs.pop("opener", "")
         with self._lock:
-            out = self.llama.create_chat_completion(chat_dicts(messages), stop=stop, **kwargs)
+            out = self._start(messages, opener, stop=stop, **kwargs)
         choice = out["choices"][0]
-        message = AIMessage(choice["message"]["content"] or "", response_metadata={"logprobs": choice.get("logprobs")})
+        text = opener + choice_text(choice)
+        message = AIMessage(text, response_metadata={"logprobs": choice.get("logprobs")})
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -110,22 +140,37 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        """Stream a completion; with ``until`` it ends (and llama.cpp stops generating) once the test passes."""
+        """Stream a completion (the opener first, if any); with ``until`` it ends once the test passes."""
         until: Callable[[str], bool] | None = kwargs.pop("until", None)
-        so_far = ""
+        opener: str = kwargs.pop("opener", "")
+        so_far = opener
         with self._lock:
-            parts = self.llama.create_chat_completion(chat_dicts(messages), stop=stop, stream=True, **kwargs)
+            parts = self._start(messages, opener, stop=stop, stream=True, **kwargs)
+            if opener:
+                yield self._chunk(opener, run_manager)
             for part in parts:
-                text = part["choices"][0]["delta"].get("content") or ""
+                text = choice_text(part["choices"][0])
                 if text:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
+                    yield self._chunk(text, run_manager)
                     so_far += text
                     if until is not None and until(so_far):
                         parts.close()
                         break
+
+    @staticmethod
+    def _chunk(text: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+        """A streamed piece of the reply, announced to the run's callbacks."""
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+        if run_manager is not None:
+            run_manager.on_llm_new_token(text, chunk=chunk)
+        return chunk
+
+
+def choice_text(choice: dict[str, Any]) -> str:
+    """A choice's text, whether from a completion (``text``) or a chat completion (``message``/``delta``)."""
+    if "text" in choice:
+        return str(choice["text"] or "")
+    return str((choice.get("message") or choice.get("delta") or {}).get("content") or "")
 
 
 class LlamaCppRuntime(LetterScoringRuntime):
@@ -135,7 +180,8 @@ class LlamaCppRuntime(LetterScoringRuntime):
     starts like the judgement before it (system prompt and quoted dialogue) reads only its own task.
     """
 
-    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True, follows_notes=False)
+    capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True, follows_notes=False,
+                                starts_replies=True)  # fmt: skip
     chat_model: LlamaCppChat
 
     def clear_prefixes(self) -> None:
@@ -155,9 +201,11 @@ class LlamaCppRuntime(LetterScoringRuntime):
         }
 
     def call_kwargs(self, messages: Sequence[BaseMessage], caps: Generation) -> dict[str, Any]:
-        """Greedy decoding with the reply's caps; a reply stops once its kept sentences are settled."""
+        """Greedy decoding with the reply's caps and opener; a reply stops once its kept sentences are settled."""
         kwargs: dict[str, Any] = {"max_tokens": caps.max_new_tokens, "repeat_penalty": caps.repetition_penalty,
                                   "temperature": 0.0}  # fmt: skip
+        if caps.opener:
+            kwargs["opener"] = caps.opener
         if caps.stop_after_sentences:
             kwargs["until"] = partial(reply_is_settled, max_sentences=caps.stop_after_sentences)
         return kwargs

@@ -52,6 +52,9 @@ class Capabilities:
     follows_notes: bool = True
     """Writes better replies with the SEM's notes, or at least no worse. The embedded small LLMs do not: on ED
     valid, blind raters preferred their replies without notes (docs/results.md, issue 28)."""
+    starts_replies: bool = False
+    """Can be made to start a reply with given words (``Generation.opener``), e.g. by completing the chat
+    template's prompt after them; a chat API that only answers whole messages cannot."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Generation:
     stop_after_sentences: int | None = None
     """A reply's sentence cap: a backend that can may stop once that many whole sentences are settled
     (``replies.reply_is_settled``), which leaves the cleaned reply as it would be without stopping."""
+    opener: str = ""
+    """Words the text must start with; the model continues after them and the text returned includes them.
+    Only for runtimes whose ``Capabilities.starts_replies`` is true."""
 
 
 class NoLogProbabilities(RuntimeError):
@@ -131,6 +137,8 @@ class LLMRuntime:
 
         ``config`` adds callbacks outside a graph run (inside one, the run's own reach the model).
         """
+        if caps.opener and not self.capabilities.starts_replies:
+            raise ValueError(f"{self.name} cannot be made to start a reply with given words (Generation.opener)")
         return self.call(lambda: self.generate(messages, caps, config=config), policy, "drafting the reply")
 
     def clear_prefixes(self) -> None:

@@ -11,7 +11,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 from hef_graph.context import Context
 from hef_graph.graph import build_graph
-from hef_graph.guidance import reply_messages
+from hef_graph.guidance import move_opener, reply_messages
 from hef_graph.lab.data import DialogueSample
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm import LLMRuntime, load_llm
@@ -32,6 +32,9 @@ class System:
     """A system whose emotion path is identical by construction; its emotion-only records are reused."""
     llm_spec: str | None = None
     """An LLM of its own (a load_llm spec) instead of the evaluation's."""
+    own_move_gate: float | None = None
+    """(LLM alone) Begin the reply with the opener of the LLM's own emotion's listener move when the LLM's own
+    mass on that move reaches this gate: HEF's opener without the SEM (None: no opener)."""
 
     @property
     def judges_emotion(self) -> bool:
@@ -45,13 +48,19 @@ SYSTEMS: dict[str, System] = {
         System("sem", "sem", "SEM alone: its top-1 emotion, no reply"),
         System("llm", "llm", "LLM alone: zero-shot 32-way emotion, and its reply from the reply prompt with no "
                "notes (HEF's reply task is the LLM alone's instruction), no SEM"),
+        System("llm_opener", "llm", "The LLM alone, its reply begun with the opener of its own emotion's move where "
+               "its own mass on the move is >= 0.25 (its probabilities are flat: on the seed-1 test sample this gives "
+               "an opener in 60% of dialogues, as HEF's 0.7 gate on the SEM does): the opener without the SEM",
+               own_move_gate=0.25),
         System("llm_framed", "framed", "The same LLM with HEF's exact system prompt and reply task, without the SEM's "
                "notes: what the SEM adds is the only difference from hef (reply only)"),
         System("hef", "hef", "HEF, full (k=3, scored judgement; the reply's gated notes where the LLM follows them, "
-               "so none for the embedded one)"),
-        System("hef_noted", "hef", "HEF with the reply's notes on whatever the LLM (reply_notes='on'), as a served "
-               "LLM gets them: the notes' effect on this LLM, and the prompts for an external writer",
-               {"reply_notes": "on"}, "hef"),
+               "its gated opener where the LLM can be started: for the embedded one, the opener alone)"),
+        System("hef_noted", "hef", "HEF with the reply's notes on whatever the LLM (reply_notes='on') and no opener, "
+               "as a served LLM gets them: the notes' effect on this LLM, and the prompts for an external writer",
+               {"reply_notes": "on", "reply_opener": False}, "hef"),
+        System("hef_no_opener", "hef", "HEF as the default, without the reply's opener: the opener's effect",
+               {"reply_opener": False}, "hef"),
         System("hef_no_stage_two", "hef", "HEF without stage two (the SEM's top-1 when stage one rejects)",
                {"stage_two": False}),
         System("hef_no_causes", "hef", "HEF without cause words (no tagging; the quoted-cause note is off by default)",
@@ -63,7 +72,7 @@ SYSTEMS: dict[str, System] = {
                {"llm_weight": 0.1}, llm_spec="smollm2"),
     )
 }  # fmt: skip
-REPLY_SYSTEMS = ("llm", "llm_framed", "hef", "hef_noted", "hef_no_causes", "hef_smollm2")
+REPLY_SYSTEMS = ("llm", "llm_opener", "llm_framed", "hef", "hef_noted", "hef_no_opener", "hef_no_causes", "hef_smollm2")
 DEFAULT_SYSTEMS = ("sem", "hef", "llm", "hef_no_causes", "hef_no_stage_two", "hef_k1", "hef_k5")
 """What `hef eval` runs unless told otherwise (hef_generate is slow on CPU: run it with --systems)."""
 
@@ -144,7 +153,9 @@ class SystemRunner:
         reply = None
         if with_reply:
             started = time.perf_counter()
-            reply = self._reply_without_notes(sample, counter)
+            gate = self.system.own_move_gate
+            opener = move_opener(judgement["scores"], judgement["choice"] or "", gate) if gate is not None else None
+            reply = self._reply_without_notes(sample, counter, opener)
             node_seconds["reply"] = time.perf_counter() - started
         return {"emotion": judgement["choice"] or "unparsed", "judgements": [judgement], "reply": reply,
                 "node_seconds": node_seconds}  # fmt: skip
@@ -155,10 +166,10 @@ class SystemRunner:
         reply = self._reply_without_notes(sample, counter)
         return {"emotion": None, "reply": reply, "node_seconds": {"reply": time.perf_counter() - started}}
 
-    def _reply_without_notes(self, sample: DialogueSample, counter: LLMCallCounter) -> str:
+    def _reply_without_notes(self, sample: DialogueSample, counter: LLMCallCounter, opener: str | None = None) -> str:
         # the LLM alone and llm_framed share this prompt: HEF's reply prompt with no notes
         messages = reply_messages(sample.context, [], self.context.max_prompt_chars)
-        return clean_reply(self.llm.reply(messages, self.context.reply_caps(), self.context.call_policy(),
+        return clean_reply(self.llm.reply(messages, self.context.reply_caps(opener), self.context.call_policy(),
                                           {"callbacks": [counter]}))  # fmt: skip
 
     def _run_hef(self, sample: DialogueSample, with_reply: bool, counter: LLMCallCounter) -> dict[str, Any]:
