@@ -85,7 +85,8 @@ def main() -> None:
               "judge": judge.name if judge else None,
               "variants": {name: {"gates": variants[name],
                                   "vs_llm_framed": judge and summarise(verdicts[name], judge.name),
-                                  "with_notes": sum(bool(r["variants"][name]["notes"]) for r in rows)}
+                                  "with_notes": sum(bool(r["variants"][name]["notes"]) for r in rows),
+                                  "with_opener": sum(bool(r["variants"][name]["opener"]) for r in rows)}
                            for name in variants}}  # fmt: skip
     print(json.dumps(report, indent=2))
     if args.out:
