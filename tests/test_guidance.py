@@ -196,3 +196,16 @@ def test_every_move_has_a_short_opener_that_names_no_label():
     for move in get_args(Move):
         opener = render_prompt(f"opener_{move}")
         assert 0 < len(opener.split()) <= 7 and not set(opener.lower().replace(",", "").split()) & set(EMOTIONS)
+
+
+def test_the_report_counts_openers_and_whether_their_move_fits_the_gold_emotion():
+    from hef_graph.lab.evaluation.report import guidance_metrics
+
+    def record(emotion, gold, opener):
+        guidance = {"valence": None, "emotion": None, "move": None, "cause_quote": None, "notes": [], "opener": opener}
+        return {"emotion": emotion, "gold": gold, "guidance": guidance}
+
+    metrics = guidance_metrics([record("afraid", "anxious", "Oh no, that sounds"), record("sad", "proud", "Oh"),
+                                record("joyful", "joyful", None)])  # fmt: skip
+    assert metrics["opener_rate"] == pytest.approx(2 / 3) and metrics["opener_precision"] == 0.5
+    assert metrics["silent_rate"] == 1.0

@@ -93,14 +93,15 @@ def test_rankings_are_scored_on_the_majority_with_agreement(tmp_path):
 
 def test_verdicts_are_split_by_what_hef_did(tmp_path):
     rows = records()
-    rows[0] |= {"guidance": {"notes": []}, "emotion": "sad"}  # conv0: no notes, emotion right
+    rows[0] |= {"guidance": {"notes": [], "opener": "Oh, I'm so sorry"}, "emotion": "sad"}  # conv0: an opener
     for row in rows[3::3]:
         row |= {"emotion": "joyful"}  # conv1..3: notes, emotion wrong
     write_packet(rows, SYSTEMS, 0, tmp_path)
     paths = write_rankings(tmp_path, tmp_path / "key.json", {"r1": "hef", "r2": "hef", "r3": "hef"})
     split = score_ratings(tmp_path / "key.json", paths, records=rows)["pairs"]["hef_vs_llm"]["by_what_hef_did"]
     assert split == {"system": "hef", "emotion_right": {"win": 1}, "emotion_wrong": {"win": 3},
-                     "with_notes": {"win": 3}, "without_notes": {"win": 1}}  # fmt: skip
+                     "with_notes": {"win": 3}, "without_notes": {"win": 1},
+                     "with_opener": {"win": 1}, "without_opener": {"win": 3}}  # fmt: skip
     for row in rows:
         row.setdefault("emotion", "sad")
     by_llm = score_ratings(tmp_path / "key.json", paths, records=rows, noted_by="llm")["pairs"]["hef_vs_llm"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,12 @@ class LlamaCppRuntime(LetterScoringRuntime):
     capabilities = Capabilities(score_labels=True, stream=True, reuse_prefix=True, follows_notes=False,
                                 starts_replies=True)  # fmt: skip
     chat_model: LlamaCppChat
+
+    def __init__(self, chat_model: BaseChatModel, name: str | None = None) -> None:
+        """Wrap a LlamaCppChat; a GGUF without a chat template cannot start replies (no template to complete)."""
+        super().__init__(chat_model, name)
+        if not self.chat_model.llama.metadata.get("tokenizer.chat_template"):
+            self.capabilities = replace(self.capabilities, starts_replies=False)
 
     def clear_prefixes(self) -> None:
         """Drop llama.cpp's kept prompt, so the next call reads its whole prompt."""

@@ -195,7 +195,8 @@ def breakdown(
     """A pair's majority verdicts split by what ``system`` (a HEF system) did on each dialogue.
 
     The splits are whether HEF's prompt carried notes (where it did not, the two writer arms had the same prompt,
-    so any difference is the writers' own) and whether HEF's emotion was the gold one.
+    so any difference is the writers' own), whether HEF's reply was begun with an opener (where it was not, HEF's
+    prompt is the framed LLM's) and whether HEF's emotion was the gold one.
     """
     hef = {r["sample_id"]: r for r in records if r["system"] == system and r.get("guidance") is not None}
     groups: dict[str, list[Outcome]] = {}
@@ -204,6 +205,7 @@ def breakdown(
         if record is None:
             continue
         groups.setdefault("with_notes" if record["guidance"]["notes"] else "without_notes", []).append(outcome)
+        groups.setdefault("with_opener" if record["guidance"].get("opener") else "without_opener", []).append(outcome)
         groups.setdefault("emotion_right" if record["emotion"] == record["gold"] else "emotion_wrong", []).append(
             outcome
         )

@@ -61,13 +61,16 @@ def emotion_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def guidance_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """How often each gated note was given, and how often the valence and emotion it gave were the gold ones."""
+    """How often each gated note and the opener were given, and how often what they gave fits the gold emotion."""
     if not records:
         return {}
     valenced = [r for r in records if r["guidance"]["valence"]]
     named = [r for r in records if r["guidance"]["emotion"]]
     moved = [r for r in records if r["guidance"].get("move")]
+    opened = [r for r in records if r["guidance"].get("opener")]
     return {
+        "opener_rate": len(opened) / len(records),
+        "opener_precision": _mean([float(LISTENER_MOVE[r["emotion"]] == LISTENER_MOVE[r["gold"]]) for r in opened]),
         "guided_replies": len(records),
         "move_note_rate": len(moved) / len(records),
         "move_note_precision": _mean([float(r["guidance"]["move"] == LISTENER_MOVE[r["gold"]]) for r in moved]),
@@ -244,13 +247,14 @@ def markdown(metrics: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
             f"{_share(m, 'stage_one_hit_rate')} | {_share(m, 'stage_two_rate')} | {_share(m, 'stage_two_accuracy')} | "
             f"{_overrides(m, 'primary')} | {_overrides(m, 'fallback')} |"
         )
-    lines += ["\n## Notes given to the LLM\n", "| system | replies | silent | move note (rate / right) | "
-              "emotion note (rate / right) | valence note (rate / right) | cause note |",
-              "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines += ["\n## Notes and openers given to the LLM\n", "| system | replies | no notes | opener (rate / right move) "
+              "| move note (rate / right) | emotion note (rate / right) | valence note (rate / right) | cause note |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, m in metrics.items():
         if m.get("guided_replies"):
             lines.append(
-                f"| {name} | {m['guided_replies']} | {_share(m, 'silent_rate')} | {_share(m, 'move_note_rate')} / "
+                f"| {name} | {m['guided_replies']} | {_share(m, 'silent_rate')} | {_share(m, 'opener_rate')} / "
+                f"{_share(m, 'opener_precision')} | {_share(m, 'move_note_rate')} / "
                 f"{_share(m, 'move_note_precision')} | {_share(m, 'emotion_note_rate')} / "
                 f"{_share(m, 'emotion_note_precision')} | {_share(m, 'valence_note_rate')} / "
                 f"{_share(m, 'valence_note_precision')} | {_share(m, 'cause_note_rate')} |"
