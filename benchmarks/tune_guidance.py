@@ -94,12 +94,17 @@ def main() -> None:
 
 
 def as_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row's framed and variant replies as ``hef eval``-style records (what ``hef rate-export`` reads)."""
+    """Each row's framed and variant replies as ``hef eval``-style records.
+
+    A variant's notes and opener go in its guidance, which ``rate-score --noted-by`` and ``writer-export`` read.
+    """
     records = []
     for row in rows:
-        common = {"sample_id": row["sample_id"], "gold": row["gold"], "context": row["context"]}
-        records.append(common | {"system": "framed", "reply": row["framed"], "notes": []})
-        records += [common | {"system": name, "reply": v["reply"], "notes": v["notes"]}
+        common = {"sample_id": row["sample_id"], "gold": row["gold"], "emotion": row["emotion"],
+                  "context": row["context"]}  # fmt: skip
+        records.append(common | {"system": "framed", "reply": row["framed"]})
+        records += [common | {"system": name, "reply": v["reply"],
+                              "guidance": {"notes": v["notes"], "opener": v["opener"]}}
                     for name, v in row["variants"].items()]  # fmt: skip
     return records
 

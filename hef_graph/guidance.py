@@ -56,6 +56,11 @@ class GuidanceGates:
     opener_confidence: float = 1.01
     """The move's mass at which the reply starts with the move's opener (above 1: never)."""
 
+    @property
+    def offers_notes(self) -> bool:
+        """Whether any note can pass: False when this LLM gets no notes at all, whatever the evidence."""
+        return replace(self, opener_confidence=SHUT_GATES.opener_confidence) != SHUT_GATES
+
 
 SHUT_GATES = GuidanceGates(1.01, 1.01, 1.01, 1.01)
 """No note and no opener passes: the reply prompt is exactly the framed LLM alone's."""
@@ -131,7 +136,7 @@ def compose_guidance(
                     valence_mass=round(mass, 4), move=move, move_mass=round(family_mass, 4),
                     opener=move_opener(distribution, emotion, gates.opener_confidence), cause_quote=quote,
                     cause_score=round(score, 4), notes=note_lines(valence, move, named, quote),
-                    offered=replace(gates, opener_confidence=SHUT_GATES.opener_confidence) != SHUT_GATES)  # fmt: skip
+                    offered=gates.offers_notes)  # fmt: skip
 
 
 def note_lines(valence: Side | None, move: Move | None, emotion: str | None, quote: str | None) -> list[str]:

@@ -28,8 +28,8 @@ KEY = "writer_key.json"
 
 
 def notes_of(record: Mapping[str, Any]) -> list[str]:
-    """The notes a record's reply was given (``hef eval`` keeps them in its guidance, tuning runs at the top)."""
-    return list(record["notes"] if "notes" in record else (record.get("guidance") or {}).get("notes", []))
+    """The notes a record's reply was given (its guidance; none where the record has no guidance)."""
+    return list((record.get("guidance") or {}).get("notes", []))
 
 
 def writer_prompts(record: Mapping[str, Any], arm: Arm, max_chars: int) -> list[dict[str, str]]:
