@@ -13,7 +13,7 @@ setup:
 	@scripts/setup.sh
 
 demo:
-	@HEF_EXTRAS=openai scripts/setup.sh
+	@HEF_EXTRAS=openai,console scripts/setup.sh
 	$(VENV)/bin/hef respond "$(MESSAGE)"
 
 # Both tiers: unit tests (fakes, no weights) and integration tests (real SEM and LLM, Postgres, Chromium,

@@ -1,7 +1,7 @@
 """The ``hef`` command line.
 
 Runtime commands: respond, chat, trace, graph. Lab commands (train-sem, fit-sem-mixture, train-cause-tagger,
-eval-sem, eval-causes, eval, rate-export, rate-score, writer-export, writer-import) import ``hef_graph.lab``
+eval-sem, eval-causes, eval, rate-export, rate-score, writer-export, writer-import, judge) import ``hef_graph.lab``
 inside their own bodies only, so the runtime commands never load it; those that need a lab extra (eval: [eval];
 train-sem, fit-sem-mixture: [train]) name it when its packages are missing.
 """
@@ -17,6 +17,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from hef_graph.console.command import console_command
 
 app = typer.Typer(
     add_completion=False,
@@ -465,22 +467,57 @@ def chat(
 
 @app.command()
 def forget(
-    user: Annotated[str, typer.Option(help="The user id whose memories go (as passed in Context(user_id=...)).")],
+    user: Annotated[
+        str | None, typer.Option(help="The user id whose memories go (as passed in Context(user_id=...)).")
+    ] = None,
     store: Annotated[
         str | None,
         typer.Option(help="Memory store: a SQLite path or postgresql:// URL (default: the per-user data folder)."),
     ] = None,
+    server: Annotated[
+        str | None, typer.Option(help="A HEF server's URL: forget the token's own memories through its API.")
+    ] = None,
+    token: Annotated[str | None, typer.Option(envvar="HEF_TOKEN", help="Your bearer token (with --server).")] = None,
+    threads: Annotated[bool, typer.Option(help="With --server: delete your threads too.")] = False,
 ) -> None:
-    """Delete everything HEF's emotional memory holds about one user."""
+    """Delete everything HEF's emotional memory holds about one user (served: about the token's person)."""
+    if server is not None:
+        forget_on_server(server, token, threads)
+        return
     from hef_graph import Context
     from hef_graph.memory import forget_user, store_from_url
 
+    if user is None:
+        fail("name the person: --user ID (or --server URL with your --token)")
     try:
         Context(user_id=user)
         count = forget_user(store_from_url(store), user)
     except (ValueError, RuntimeError) as error:
         fail(str(error))
     console.print(f"forgot {count} memories of user {user!r}", highlight=False, markup=False)
+
+
+def forget_on_server(server: str, token: str | None, threads: bool) -> None:
+    """Forget through a server's API: the token says whose data goes."""
+    from hef_graph.auth.client import forget_served
+
+    if not token:
+        fail("--server needs your token: --token T or HEF_TOKEN")
+    try:
+        gone = forget_served(server, token, threads=threads)
+    except Exception as error:  # noqa: BLE001 - the server's refusal or an unreachable URL, said in one line
+        fail(f"the server refused or could not be reached: {error}")
+    console.print(f"forgot {gone.memories} memories and {gone.threads} threads", highlight=False, markup=False)
+
+
+def _register_capability_commands() -> None:
+    """Commands whose bodies live in their own packages."""
+    from hef_graph.auth.commands import token_command
+
+    app.command("token")(token_command)
+
+
+_register_capability_commands()
 
 
 Predictions = Annotated[Path, typer.Option(help="The predictions.jsonl of a `hef eval` run.")]
@@ -584,6 +621,19 @@ def writer_import_command(
     temporary.write_text("".join(json.dumps(r) + "\n" for r in records + imported), encoding="utf-8")
     temporary.replace(predictions)
     console.print(f"{len(imported)} writer replies added to {predictions}")
+
+
+app.command("console")(console_command)
+
+
+@app.command(
+    "judge", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False
+)
+def judge_command(ctx: typer.Context) -> None:
+    """Measure a strong LLM's emotion judgements: export packets, import answers, tune, score (hef judge --help)."""
+    from hef_graph.lab.evaluation.judgement_cli import main as judge_main
+
+    judge_main(ctx.args)
 
 
 def main() -> None:

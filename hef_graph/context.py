@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from hef_graph.dialogue import format_dialogue
 from hef_graph.guidance import SHUT_GATES, GuidanceGates
-from hef_graph.judging import JudgementRequest, JudgementStage
+from hef_graph.judging import RANKED_MAX_NEW_TOKENS, JudgementDesign, JudgementRequest, JudgementStage
 from hef_graph.labels import EMOTIONS
 from hef_graph.llm.runtime import CallPolicy, Generation, LLMRuntime
 from hef_graph.memory import PhraseEncoder, RecallSettings
@@ -79,6 +79,28 @@ class Context:
             "(score when the LLM runs in-process, else generate)."
         },
     )
+    judgement_design: Literal["auto", "staged", "ranked", "alone", "sem"] = field(
+        default="auto",
+        metadata={
+            "description": "How the LLM takes part in the emotion judgement: 'staged' (HEF's stage one over the "
+            "SEM's top-k, then stage two), 'ranked' (the LLM ranks its own top three over all labels with "
+            "confidences, never shown the SEM's, and the two are combined: p_sem * q_llm ** ranked_weight), "
+            "'alone' (the LLM chooses among all labels, the SEM unused), 'sem' (the LLM is not asked), or 'auto' "
+            "(the LLM runtime's Capabilities.judgement_design: 'staged' for every runtime until ED says otherwise, "
+            "docs/results.md, issue 34). `judgement` says how the staged and alone designs are answered."
+        },
+    )
+    ranked_weight: float = field(
+        default=1.0,
+        metadata={"description": "Weight of the LLM's own distribution against the SEM's in the ranked design "
+                                 "(0: the SEM's top-1; large: the LLM's own ranking). Tune it for your LLM on ED "
+                                 "valid with `hef judge tune` (docs/results.md, issue 34)."},
+    )  # fmt: skip
+    ranked_floor: float = field(
+        default=0.01,
+        metadata={"description": "The least probability the ranked design's LLM distribution gives a label it did "
+                                 "not name (tuned with ranked_weight by `hef judge tune`)."},
+    )  # fmt: skip
     sem_batching: Literal["auto", "on", "off"] = field(
         default="auto",
         metadata={
@@ -197,6 +219,13 @@ class Context:
             raise ValueError("max_new_tokens and judge_max_new_tokens must be at least 1")
         if self.judgement not in ("auto", "score", "generate"):
             raise ValueError(f"judgement must be 'auto', 'score' or 'generate', got {self.judgement!r}")
+        if self.judgement_design not in ("auto", "staged", "ranked", "alone", "sem"):
+            raise ValueError(
+                f"judgement_design must be 'auto', 'staged', 'ranked', 'alone' or 'sem', got {self.judgement_design!r}"
+            )
+        if self.ranked_weight < 0 or not 0 < self.ranked_floor <= 1 / len(EMOTIONS):
+            raise ValueError(f"need ranked_weight >= 0 and 0 < ranked_floor <= 1/{len(EMOTIONS)}, got "
+                             f"{self.ranked_weight} and {self.ranked_floor}")  # fmt: skip
         if self.llm_attempts < 1 or self.llm_timeout_s <= 0:
             raise ValueError("llm_attempts must be >= 1 and llm_timeout_s > 0")
         if self.reply_notes not in ("auto", "on", "off"):
@@ -284,6 +313,18 @@ class Context:
                                 llm_weight=self.llm_weight, log_ratio_cap=self.llm_log_ratio_cap,
                                 method=self.judgement,
                                 max_new_tokens=self.judge_max_new_tokens,
+                                repetition_penalty=self.repetition_penalty)  # fmt: skip
+
+    def judgement_design_for(self, llm: LLMRuntime) -> JudgementDesign:
+        """The judgement design ``llm`` gets: the one asked for, or under 'auto' the one its runtime declares."""
+        return llm.capabilities.judgement_design if self.judgement_design == "auto" else self.judgement_design
+
+    def ranked_request(self, dialogue: Sequence[str], distribution: Mapping[str, float]) -> JudgementRequest:
+        """The ranked judgement: all labels in their fixed order (never the SEM's), its distribution as prior."""
+        prior = {label: distribution[label] for label in EMOTIONS}
+        return JudgementRequest(stage="ranked", dialogue=format_dialogue(dialogue, self.max_prompt_chars),
+                                prior=prior, llm_weight=self.ranked_weight, rank_floor=self.ranked_floor,
+                                method="generate", max_new_tokens=max(self.judge_max_new_tokens, RANKED_MAX_NEW_TOKENS),
                                 repetition_penalty=self.repetition_penalty)  # fmt: skip
 
     def guidance_gates(self, llm: LLMRuntime) -> GuidanceGates:

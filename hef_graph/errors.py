@@ -15,3 +15,14 @@ class HandoffError(ValueError):
 
 class MissingUserId(ValueError):
     """Memory is on but the run's Context names no user: HEF never guesses whose memories to read or write."""
+
+
+class IdentityMismatch(PermissionError):
+    """A served run's Context names a person other than the authenticated caller: refused, never used."""
+
+
+class EncryptionKeyError(ValueError):
+    """The thread store's AES key is malformed, missing, or not the key a thread was written with.
+
+    The message names the variable to set; HEF never returns an encrypted thread as garbage or as empty.
+    """

@@ -12,17 +12,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from hef_graph.auth.identity import person_of_run
+from hef_graph.compiled import HEFGraph
 from hef_graph.context import Context
 from hef_graph.llm import LLMRuntime, as_runtime
 from hef_graph.memory import PhraseEncoder, user_namespace
@@ -40,9 +42,6 @@ from hef_graph.sem.protocol import CauseFinder, EmotionModel
 from hef_graph.state import HEFState, InputState
 
 Node = Callable[[HEFState, Runtime[Context]], dict[str, Any]]
-HEFGraph = CompiledStateGraph[HEFState, Context, Any, HEFState]
-"""What ``build_graph`` returns. Its input is ``InputState``, but typed Any: callers pass plain dicts whose
-messages are (role, text) pairs, which LangGraph turns into messages."""
 log = logging.getLogger("hef_graph.nodes")
 
 
@@ -60,13 +59,18 @@ class GraphModels:
 def _as_node(node: Node, models: GraphModels) -> Node:
     """Give the node a full Context (unset models are the graph's own) and log its timing once per run.
 
-    With memory on, a run whose Context names no user fails here, in the first node, before any model runs.
+    Served with authentication, the run's person is the authenticated caller (``hef_graph.auth.identity``): a
+    Context naming someone else fails here. With memory on, a run that names no user fails here too, in the
+    first node, before any model runs.
     """
 
     def run(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = (runtime.context if runtime.context is not None else Context()).with_models(
             models.llm, models.sem, models.cause_tagger, models.memory_encoder
         )
+        person = person_of_run(context.user_id, get_config())
+        if person != context.user_id:
+            context = replace(context, user_id=person)
         if models.memory:
             user_namespace(context.user_id)  # raises MissingUserId
         started = time.perf_counter()
@@ -133,4 +137,4 @@ def build_graph(
         builder.add_edge("draft_response", END)
     else:
         builder.add_edge("perceive_causes", END)
-    return builder.compile(checkpointer=checkpointer, store=store, name=name)
+    return HEFGraph.of(builder.compile(checkpointer=checkpointer, store=store, name=name))

@@ -25,16 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import Literal, TypedDict
 
 from langchain_core.messages import BaseMessage
 
 from hef_graph.dialogue import format_dialogue
 from hef_graph.labels import LISTENER_MOVE, VALENCE, Move
 from hef_graph.prompting import dialogue_prompt, render_prompt
-
-if TYPE_CHECKING:
-    from hef_graph.state import CauseWordEntry
+from hef_graph.records import CauseWordEntry
 
 Side = Literal["positive", "negative"]
 """The two valences a note can state (an ambiguous label states neither)."""

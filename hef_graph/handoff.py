@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from langgraph.constants import CONFIG_KEY_CHECKPOINTER
+from langgraph.pregel import Pregel
 from langgraph.types import Command
+from langgraph.typing import ContextT
 from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import HandoffError
-
-if TYPE_CHECKING:
-    from hef_graph.context import Context
-    from hef_graph.graph import HEFGraph
 
 HandoffReason = Literal["crisis", "asked_for_human", "taken_over"]
 HandoffAction = Literal["send", "edit", "take_over", "hand_back"]
@@ -80,30 +78,31 @@ def asks_for_human(text: str) -> bool:
     return False
 
 
-def require_checkpointer(context: Context) -> None:
+def require_checkpointer(hands_off: bool) -> None:
     """Refuse a hand-off run that could never be resumed: without a checkpointer the paused turn is lost.
 
-    Called from inside a node (``get_config`` needs a running graph); LangGraph's server supplies its own
-    checkpointer, which counts.
+    ``hands_off`` is ``Context.hands_off()``: whether this run may pause for a person. Called from inside a
+    node (``get_config`` needs a running graph); LangGraph's server supplies its own checkpointer, which counts.
     """
-    if context.hands_off() and get_config().get("configurable", {}).get(CONFIG_KEY_CHECKPOINTER) is None:
+    if hands_off and get_config().get("configurable", {}).get(CONFIG_KEY_CHECKPOINTER) is None:
         raise HandoffError(
             "Context(handoff=True) or a reviewer needs a checkpointer to pause and resume turns: "
             "build_graph(checkpointer=InMemorySaver()) or hef_graph.sqlite_checkpointer(), and a thread_id"
         )
 
 
-def turn_reason(state: Mapping[str, Any], context: Context, text: str) -> HandoffReason | None:
+def turn_reason(state: Mapping[str, Any], hands_off: bool, text: str) -> HandoffReason | None:
     """Why this user turn must wait for a person, before any model runs (crisis is decided by safe_reply).
 
     A taken-over thread always waits. A turn that arrives while an earlier one is still paused keeps that
     earlier reason: the earlier pause is dropped by LangGraph, so the reviewer answers both turns at once.
+    ``hands_off`` is ``Context.hands_off()``: whether requests for a human wait for one.
     """
     if state.get("taken_over"):
         return "taken_over"
     if state.get("handoff_pending") and state.get("handoff_reason"):
         return cast(HandoffReason, state["handoff_reason"])
-    return "asked_for_human" if context.hands_off() and asks_for_human(text) else None
+    return "asked_for_human" if hands_off and asks_for_human(text) else None
 
 
 def decision_problem(answer: object, request: HandoffRequest) -> str | None:
@@ -136,7 +135,7 @@ def decide(answer: object, request: HandoffRequest) -> HandoffDecision:
     return HandoffDecision(reason=request["reason"], action=action, reply=reply, reviewer=reviewer)
 
 
-def pending_handoff(graph: HEFGraph, config: RunnableConfig) -> HandoffRequest | None:
+def pending_handoff(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> HandoffRequest | None:
     """The hand-off request a thread is paused on, or None when it is not paused for one."""
     for pause in graph.get_state(config).interrupts:
         if isinstance(pause.value, dict) and pause.value.get("reason") in ("crisis", "asked_for_human", "taken_over"):
@@ -145,12 +144,12 @@ def pending_handoff(graph: HEFGraph, config: RunnableConfig) -> HandoffRequest |
 
 
 def resume_handoff(
-    graph: HEFGraph,
+    graph: Pregel[Any, ContextT, Any, Any],
     config: RunnableConfig,
     action: str,
     reply: str | None = None,
     *,
-    context: Context | None = None,
+    context: ContextT | None = None,
 ) -> dict[str, Any]:
     """Answer a paused turn, checking the answer first so a refused one never reaches the thread.
 

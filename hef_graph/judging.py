@@ -18,10 +18,19 @@ from langchain_core.messages import BaseMessage
 
 from hef_graph.labels import NONE_OF_THESE, parse_emotion, says_none
 from hef_graph.prompting import judgement_messages, lettered_judgement_messages
+from hef_graph.ranking import RankedAnswer, combine_ranked, parse_ranked
 
-JudgementStage = Literal["primary", "fallback", "alone"]
+JudgementStage = Literal["primary", "fallback", "alone", "ranked"]
 JudgementMethod = Literal["scored", "settled", "generated", "failed"]
-PROMPT_OF_STAGE = {"primary": "judge_primary", "fallback": "judge_fallback", "alone": "judge_fallback"}
+JudgementDesign = Literal["staged", "ranked", "alone", "sem"]
+"""How the LLM takes part in the emotion judgement: 'staged' (HEF's: stage one over the SEM's top-k, then
+stage two over the rest), 'ranked' (its own top three over all labels with confidences, combined with the
+SEM's distribution afterwards, ``hef_graph.ranking``), 'alone' (it chooses among all labels; the SEM is
+neither shown nor used) or 'sem' (it is not asked: the SEM's top-1 stands)."""
+PROMPT_OF_STAGE = {"primary": "judge_primary", "fallback": "judge_fallback", "alone": "judge_fallback",
+                   "ranked": "judge_ranked"}  # fmt: skip
+RANKED_MAX_NEW_TOKENS = 48
+"""Room for a ranked answer (three labels with their confidences)."""
 PRIOR_FLOOR = 1e-9
 """The smallest prior probability a candidate is given (its log must stay finite)."""
 LETTERED_PROMPT_OF_STAGE = {"primary": "judge_primary_lettered", "fallback": "judge_lettered",
@@ -35,7 +44,9 @@ class JudgementRequest:
     """One question to the LLM: which of the candidates (the keys of ``prior``) fits the dialogue.
 
     ``prior`` is the SEM's probability of each candidate ('none' too in stage one); ``method`` is
-    'score', 'generate' or 'auto' (score when the runtime can).
+    'score', 'generate' or 'auto' (score when the runtime can). A ranked request is always generated, and
+    its answer is combined with the prior at ``llm_weight`` with the LLM's distribution floored at
+    ``rank_floor``.
     """
 
     stage: JudgementStage
@@ -45,8 +56,19 @@ class JudgementRequest:
     log_ratio_cap: float = math.inf
     """The most the LLM's log-likelihood ratio of two candidates counts, in nats before the weight."""
     method: Literal["auto", "score", "generate"] = "auto"
+    rank_floor: float = 0.01
     max_new_tokens: int = 8
     repetition_penalty: float = 1.3
+
+    def __post_init__(self) -> None:
+        """A ranked answer is text to parse, never a label to score."""
+        if self.stage == "ranked" and self.method == "score":
+            raise ValueError("a ranked judgement is generated; method='score' cannot answer it")
+
+    @property
+    def scorable(self) -> bool:
+        """Whether the request may be answered by scoring the candidates (where the runtime can)."""
+        return self.method != "generate" and self.stage != "ranked"
 
     @property
     def candidates(self) -> list[str]:
@@ -110,12 +132,37 @@ def settled_judgement(request: JudgementRequest, choice: str) -> Judgement:
 
 def generated_judgement(request: JudgementRequest, text: str, note: str | None = None) -> Judgement:
     """The record of a generated answer, parsed against the candidates ('none' only where offered)."""
+    if request.stage == "ranked":
+        return ranked_judgement(request, text, note)
     labels = [c for c in request.candidates if c != NONE_OF_THESE]
     choice = parse_emotion(text, labels)
     if choice is None and NONE_OF_THESE in request.prior and says_none(text):
         choice = NONE_OF_THESE
     return Judgement(stage=request.stage, candidates=request.candidates, scores={}, choice=choice,
                      method="generated", answer=text, error=note)  # fmt: skip
+
+
+def ranked_judgement(request: JudgementRequest, text: str, note: str | None = None) -> Judgement:
+    """The record of a ranked answer: the posterior of the SEM prior and the LLM's own top three.
+
+    An answer that names no label leaves no choice (the SEM's reading stands); what was wrong with an answer
+    the graph could still use is kept in ``error``.
+    """
+    answer = parse_ranked(text, request.candidates)
+    problems = [note] if note else []
+    problems += answer.problems
+    if not answer.usable:
+        return Judgement(stage="ranked", candidates=request.candidates, scores={}, choice=None, method="generated",
+                         answer=text, error="; ".join(problems))  # fmt: skip
+    posterior = ranked_posterior(request.prior, answer, request.llm_weight, request.rank_floor)
+    return Judgement(stage="ranked", candidates=request.candidates, choice=max(posterior, key=posterior.__getitem__),
+                     scores={label: round(p, 6) for label, p in posterior.items()}, method="generated",
+                     answer=text, error="; ".join(problems) or None)  # fmt: skip
+
+
+def ranked_posterior(prior: Mapping[str, float], answer: RankedAnswer, weight: float, floor: float) -> dict[str, float]:
+    """The SEM prior combined with a ranked answer's own distribution (``hef_graph.ranking``)."""
+    return combine_ranked(floored_log_prior(prior), answer, weight, floor)
 
 
 def failed_judgement(request: JudgementRequest, error: Exception) -> Judgement:

@@ -203,9 +203,11 @@ def postgres_store(url: str) -> BaseStore:
         raise RuntimeError(
             'Postgres memory needs: pip install langgraph-checkpoint-postgres "psycopg[binary]"'
         ) from error
+    from hef_graph.persistence import set_up_postgres
+
     connection = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
     store = PostgresStore(connection)
-    store.setup()
+    set_up_postgres(connection, store.setup)
     return store
 
 

@@ -15,7 +15,7 @@ from hef_graph.labels import Move
 PROMPT_NAMES = (
     "system", "dialogue_block", "judge_primary", "judge_fallback", "draft_response",
     "judge_pairwise", "safe_reply", "empty_turn", "judge_lettered", "judge_primary_lettered", "handoff_reply",
-    "reply_notes", "note_positive", "note_negative", "note_emotion", "note_cause", "note_memory",
+    "judge_ranked", "reply_notes", "note_positive", "note_negative", "note_emotion", "note_cause", "note_memory",
     *(f"note_move_{move}" for move in get_args(Move)), *(f"opener_{move}" for move in get_args(Move)),
 )  # fmt: skip
 

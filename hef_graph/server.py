@@ -1,11 +1,16 @@
 """The graph ``langgraph dev`` serves (see langgraph.json); the server supplies the checkpointer and the store.
 
-Emotional memory is off unless ``HEF_MEMORY=1`` is set for the server: with it on, every run must pass
-``context={"user_id": ...}``, and the server's store (indexed by MiniLM, see langgraph.json) keeps the memories.
+Every request is authenticated (``hef_graph.auth.server``, named in langgraph.json): each person reaches only
+their own threads and memories. Emotional memory is off unless ``HEF_MEMORY=1`` is set for the server, and
+then the server refuses to start without authentication; the run's person is the authenticated caller, so
+runs pass no ``user_id`` (one naming someone else is refused).
 """
 
 import os
 
+from hef_graph.auth.config import check_memory_serving
 from hef_graph.graph import build_graph
 
-graph = build_graph(memory=os.environ.get("HEF_MEMORY") == "1")
+MEMORY = os.environ.get("HEF_MEMORY") == "1"
+check_memory_serving(MEMORY)
+graph = build_graph(memory=MEMORY)

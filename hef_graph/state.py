@@ -6,15 +6,15 @@ from typing import Annotated, Literal, TypedDict, cast
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from typing_extensions import NotRequired  # typing has it from Python 3.11 only
 
 from hef_graph.errors import InvalidInput
 from hef_graph.guidance import Guidance
 from hef_graph.handoff import HandoffDecision, HandoffReason
 from hef_graph.judging import Judgement
 from hef_graph.memory import MemoryItem, RecalledMemory
+from hef_graph.records import CauseWordEntry
 
-EmotionStage = Literal["primary", "fallback", "sem"]
+EmotionStage = Literal["primary", "fallback", "sem", "ranked", "alone"]
 
 
 def add_messages_checked(left: list[AnyMessage], right: object) -> list[AnyMessage]:
@@ -39,18 +39,6 @@ class InputState(TypedDict):
     MessagesState chatbot; draft_response appends the reply as an AIMessage."""
 
 
-class CauseWordEntry(TypedDict):
-    """One emotion-cause word: its text, its score (tagger probability or attribution share), its place."""
-
-    word: str
-    score: float
-    turn: int
-    start: int
-    end: int
-    agrees: NotRequired[bool]
-    """With ``cause_source='both'``: the SEM's attribution chose this word too."""
-
-
 class HEFState(InputState, total=False):
     """The full state. Every field below is rewritten on each user turn."""
 
@@ -70,8 +58,9 @@ class HEFState(InputState, total=False):
     """The final emotion, one of the 32 lower-case ED labels; None only on a turn that left the graph at
     the input check (an empty or crisis turn, before any model ran)."""
     emotion_stage: EmotionStage | None
-    """Who decided it: 'primary' (stage one), 'fallback' (stage two), or 'sem' (stage two's answer
-    was unusable, so the SEM's top-1 stands); None when no model ran."""
+    """Who decided it: 'primary' (stage one), 'fallback' (stage two), 'ranked' or 'alone' (the LLM under
+    those judgement designs, ``Context.judgement_design``), or 'sem' (the last answer was unusable or the LLM
+    was not asked, so the SEM's top-1 stands); None when no model ran."""
     cause_words: list[CauseWordEntry]
     """Cause words for the final emotion, each a word of the dialogue (perceive_causes): the cause tagger's
     by default, else the SEM attribution's."""

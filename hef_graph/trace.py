@@ -10,7 +10,7 @@ import html
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
 
@@ -72,10 +72,33 @@ def traced_invoke(
     return trace
 
 
+class Snapshot(Protocol):
+    """What a rebuilt turn reads of a checkpoint: LangGraph's ``StateSnapshot``, or a served thread's history entry."""
+
+    @property
+    def next(self) -> tuple[str, ...]:
+        """The nodes this checkpoint runs next."""
+        ...
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The state at this checkpoint."""
+        ...
+
+    @property
+    def created_at(self) -> str | None:
+        """When the checkpoint was written (ISO 8601)."""
+        ...
+
+
 def turns_from_history(graph: HEFGraph, config: RunnableConfig) -> list[TurnTrace]:
     """Rebuild every finished turn of a thread from its checkpoints (durations from checkpoint times)."""
-    shape = GraphShape.of(graph)
-    snapshots = list(reversed(list(graph.get_state_history(config))))
+    return turns_from_snapshots(GraphShape.of(graph), reversed(list(graph.get_state_history(config))))
+
+
+def turns_from_snapshots(shape: GraphShape, oldest_first: Iterable[Snapshot]) -> list[TurnTrace]:
+    """Rebuild every finished turn from a thread's checkpoints, oldest first, in process or from a server."""
+    snapshots = list(oldest_first)
     turns, current = [], TurnTrace(shape)
     for before, after in zip(snapshots, snapshots[1:], strict=False):
         for node in before.next:
@@ -106,10 +129,8 @@ _SVG_CSS = "".join(
         ".edge.taken{stroke:#2f5bd3;stroke-width:2.5}",
     ]
 )
-_CSS = "".join(
+TURN_CSS = "".join(
     [
-        "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;background:#fafbfd}",
-        "h1{font-size:22px}",
         "h2{font-size:17px;margin-top:28px;border-bottom:1px solid #dde2ec;padding-bottom:4px}",
         ".turn{background:#fff;border:1px solid #dde2ec;border-radius:10px;padding:16px 20px;margin-bottom:28px}",
         ".graph svg{max-width:460px}",
@@ -124,6 +145,11 @@ _CSS = "".join(
         ".reply{font-size:15px;background:#eef7ee;padding:10px;border-radius:8px}",
         ".decision{font-family:monospace;font-size:12px;background:#f3f4f8;padding:2px 6px;border-radius:4px}",
     ]
+)
+"""The style of one turn's section (``turn_html``): what the trace page and the console's chat page share."""
+_CSS = (
+    "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;background:#fafbfd}"
+    "h1{font-size:22px}" + TURN_CSS
 )
 
 _ROW_HEIGHT, _COLUMN_WIDTH, _MARGIN, _LANE = 55, 150, 20, 30

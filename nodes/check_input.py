@@ -26,8 +26,8 @@ def check_input(state: HEFState, runtime: Runtime[Context]) -> dict[str, Any]:
     """
     dialogue = dialogue_from_messages(state.get("messages", []))
     context = settings(runtime)
-    require_checkpointer(context)
-    reason = turn_reason(state, context, dialogue[-1])
+    require_checkpointer(context.hands_off())
+    reason = turn_reason(state, context.hands_off(), dialogue[-1])
     update: dict[str, Any] = {
         "dialogue": dialogue, "sem_distribution": {}, "primary_emotions": [], "sem_cause_words": [],
         "judgements": [], "emotion": None, "emotion_stage": None, "cause_words": [], "reply": "",

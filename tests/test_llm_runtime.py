@@ -108,8 +108,9 @@ def test_the_model_cache_is_keyed_bounded_clearable_and_builds_once():
         ModelCache(0)
 
 
-def test_no_module_keeps_a_mutable_registry():
+def test_no_module_keeps_a_mutable_registry(monkeypatch):
     """Models, caches and scorers live in objects or the explicit ModelCache, never in module dicts or lists."""
+    monkeypatch.setenv("HEF_AUTH_SECRET", "s" * 48)  # hef_graph.auth.server reads its deployment's setting on import
     offenders = []
     for info in pkgutil.walk_packages(hef_graph.__path__, "hef_graph."):
         if info.name.endswith("__main__") or info.name.startswith("hef_graph.lab"):

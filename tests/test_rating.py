@@ -91,6 +91,14 @@ def test_rankings_are_scored_on_the_majority_with_agreement(tmp_path):
     assert "hef_vs_llm: 4 / 0 / 0" in result.output
 
 
+def test_one_rater_is_scored_without_an_agreement_figure(tmp_path):
+    write_packet(records(), SYSTEMS, 0, tmp_path)
+    (path,) = write_rankings(tmp_path, tmp_path / "key.json", {"r1": "hef"})
+    result = CliRunner().invoke(app, ["rate-score", "--key", str(tmp_path / "key.json"), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "hef_vs_llm: 4 / 0 / 0" in result.output and "of 1 raters" in result.output
+
+
 def test_verdicts_are_split_by_what_hef_did(tmp_path):
     rows = records()
     rows[0] |= {"guidance": {"notes": [], "opener": "Oh, I'm so sorry"}, "emotion": "sad"}  # conv0: an opener

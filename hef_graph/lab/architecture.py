@@ -20,7 +20,7 @@ END = "<!-- end of generated diagrams -->"
 SURFACES = {"__init__", "__main__", "cli", "chat", "server", "trace", "persistence", "agent_tool", "display"}
 """hef_graph/*.py modules through which users reach the graph; the other top-level modules are its core."""
 PARTS = {
-    "surfaces": "entry points: API, CLI, chat, server, trace, persistence",
+    "surfaces": "entry points: API, CLI, chat, console, server, trace, persistence",
     "core": "graph, state, context, judging, prompts, safety",
     "nodes": "nodes/: one module per graph node",
     "llm": "hef_graph/llm: load and call the LLM",
@@ -38,7 +38,7 @@ def part_of(path: Path) -> str:
         return relative[0]
     if relative[1] in ("llm", "sem", "lab"):
         return relative[1]
-    return "surfaces" if path.stem in SURFACES else "core"
+    return "surfaces" if path.stem in SURFACES or relative[1] == "console" else "core"
 
 
 def module_part(module: str) -> str | None:
@@ -48,7 +48,7 @@ def module_part(module: str) -> str | None:
         return "surfaces" if names == ["hef_graph"] else None
     if names[1] in ("llm", "sem", "lab", "nodes"):
         return names[1]
-    return "surfaces" if names[1] in SURFACES else "core"
+    return "surfaces" if names[1] in SURFACES or names[1] == "console" else "core"
 
 
 def imports_of(path: Path) -> list[tuple[str, bool]]:

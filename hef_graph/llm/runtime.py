@@ -25,6 +25,7 @@ from langchain_core.runnables import RunnableConfig
 from hef_graph.errors import LLMUnavailable
 from hef_graph.judging import (
     Judgement,
+    JudgementDesign,
     JudgementRequest,
     failed_judgement,
     generated_judgement,
@@ -55,6 +56,10 @@ class Capabilities:
     starts_replies: bool = False
     """Can be made to start a reply with given words (``Generation.opener``), e.g. by completing the chat
     template's prompt after them; a chat API that only answers whole messages cannot."""
+    judgement_design: JudgementDesign = "staged"
+    """The emotion-judgement design this LLM gets by default (``Context.judgement_design="auto"``). HEF's staged
+    judgement is every runtime's for now; which design a strong served LLM should get is measured on ED
+    (``hef judge``, docs/results.md, issue 34), never decided by a model's name."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class LLMRuntime:
             raise ValueError(f"judgement='score' needs an LLM that gives log-probabilities; {self.name} does not")
         note = None
         try:
-            if request.method != "generate" and self.capabilities.score_labels:
+            if request.scorable and self.capabilities.score_labels:
                 if (settled := request.settled_choice()) is not None:
                     return settled_judgement(request, settled)
                 try:

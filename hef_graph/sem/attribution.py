@@ -43,6 +43,15 @@ class CauseWord:
         return {"word": self.word, "score": self.score, "turn": self.turn, "start": self.start, "end": self.end}
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What one SEM pass gives for a dialogue: the calibrated distribution and the cause words."""
+
+    probabilities: dict[str, float]
+    target: str
+    causes: list[CauseWord]
+
+
 def integrated_gradients(
     members: Sequence[EncoderMember],
     ids: Tensor,

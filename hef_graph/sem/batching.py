@@ -13,10 +13,36 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import torch
 
-from hef_graph.sem.classifier import Analysis, EmotionClassifier
+from hef_graph.sem.attribution import Analysis
+
+
+class AnalyzingSEM(Protocol):
+    """What the batcher needs of the SEM it serves (``EmotionClassifier`` is one), so it need not import it."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Return the label order of every probability array."""
+        ...
+
+    @property
+    def device(self) -> torch.device:
+        """Return the device the SEM runs on."""
+        ...
+
+    def predict_proba(self, dialogues: Sequence[Sequence[str]] | Sequence[str]) -> np.ndarray:
+        """Return an (n, len(labels)) array of probabilities."""
+        ...
+
+    def analyze(
+        self, dialogues: Sequence[Sequence[str]], n: int = 5, targets: Sequence[str | None] | None = None
+    ) -> list[Analysis]:
+        """Classify and find cause words in one pass, one result per dialogue."""
+        ...
 
 
 @dataclass
@@ -31,7 +57,7 @@ class BatchedSEM:
     """The SEM behind a micro-batcher; same interface as EmotionClassifier for HEF's purposes."""
 
     def __init__(
-        self, sem: EmotionClassifier, max_batch: int = 16, max_wait_ms: float = 4.0, per_pass: int | None = None
+        self, sem: AnalyzingSEM, max_batch: int = 16, max_wait_ms: float = 4.0, per_pass: int | None = None
     ) -> None:
         """Start the worker thread that drains the queue into batches.
 

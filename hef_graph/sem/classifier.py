@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,19 +30,17 @@ from hef_graph.labels import EMOTIONS
 from hef_graph.sem.attribution import (
     CAUSE_RECENCY,
     IG_STEPS,
-    CauseWord,
+    Analysis,
     aggregate_words,
     integrated_gradients,
     padded_baseline,
 )
+from hef_graph.sem.batching import BatchedSEM
 from hef_graph.sem.encoder import EncoderMember, base_weights, default_base_model
 from hef_graph.sem.lexical import LexicalMember
 from hef_graph.sem.mixture import Mixture, speaker_turns
 from hef_graph.sem.probabilities import log_softmax, softmax
 from hef_graph.sem.words import JoinedDialogue, join_dialogue
-
-if TYPE_CHECKING:
-    from hef_graph.sem.batching import BatchedSEM
 
 CONFIG_FILE = "sem_config.json"
 FROZEN_HEAD_FILE = "frozen_head.safetensors"
@@ -61,15 +59,6 @@ def as_dialogues(dialogues: Sequence[Dialogue] | Sequence[str]) -> list[list[str
             raise TypeError("every turn of a dialogue must be a string")
         normalised.append(turns)
     return normalised
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What one SEM pass gives for a dialogue: the calibrated distribution and the cause words."""
-
-    probabilities: dict[str, float]
-    target: str
-    causes: list[CauseWord]
 
 
 class EmotionClassifier:
@@ -131,8 +120,6 @@ class EmotionClassifier:
 
     def batched(self) -> BatchedSEM:
         """This classifier's one micro-batcher, so every graph and thread that uses it shares its batches."""
-        from hef_graph.sem.batching import BatchedSEM  # the batcher wraps this class
-
         with self._batcher_lock:
             if self._batcher is None:
                 self._batcher = BatchedSEM(self)

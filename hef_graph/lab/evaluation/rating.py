@@ -152,8 +152,10 @@ def score_pair(
     verdicts = [majority([per_rater[r][n] for r in per_rater]) for n in range(len(items))]
     raters = {}
     for rater, outcomes in per_rater.items():
-        others = [majority([per_rater[r][n] for r in per_rater if r != rater]) for n in range(len(items))]
-        raters[rater] = {**Counter(outcomes), "agrees_with_the_others": round(_share(outcomes, others), 3)}
+        raters[rater] = dict(Counter(outcomes))
+        if len(per_rater) > 1:  # a lone rater has no others to agree with
+            others = [majority([per_rater[r][n] for r in per_rater if r != rater]) for n in range(len(items))]
+            raters[rater]["agrees_with_the_others"] = round(_share(outcomes, others), 3)
     return {"majority": outcome_summary(verdicts, "raters' majority"), "raters": raters,
             "verdicts": dict(zip((i.sample_id for i in items), verdicts, strict=True))}  # fmt: skip
 
